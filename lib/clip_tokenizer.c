@@ -1,0 +1,8 @@
+/* clip_tokenizer.c — placeholder until this tokenizer kind lands (see tokenizer.h). */
+#include "tokenizer.h"
+#include "util.h"
+
+int clip_tokenizer_open(const char *dir, Tokenizer *t) {
+    (void)t;
+    return vlm_fail("%s: this tokenizer kind is not implemented yet", dir);
+}

@@ -1,0 +1,171 @@
+/* golden.c — see golden.h. */
+#include "golden.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "ops.h"
+#include "util.h"
+
+int golden_open(Golden *g, const char *dir, const char *json_name) {
+    memset(g, 0, sizeof *g);
+    g->dir = xstrdup(dir);
+    g->json_path = path_join(dir, json_name ? json_name : "golden.json");
+    g->json = json_load(g->json_path);
+    if (!g->json) return -1;
+    if (!cJSON_IsArray(json_get(g->json, "tensors")) || !json_str(g->json, "family", NULL))
+        return vlm_fail("%s: not a golden manifest (needs \"family\" and \"tensors\")", g->json_path);
+    const char *file = json_str(json_get(g->json, "files"), "golden", NULL);
+    char *name;
+    if (file) {
+        name = xstrdup(file);
+    } else {
+        const char *base = json_name ? json_name : "golden.json";
+        size_t n = strlen(base);
+        if (n > 5 && strcmp(base + n - 5, ".json") == 0) n -= 5;
+        name = xasprintf("%.*s.safetensors", (int)n, base);
+    }
+    if (strchr(name, '/')) {
+        free(name);
+        return vlm_fail("%s: \"files.golden\" must name a file in the folder", g->json_path);
+    }
+    char *path = path_join(dir, name);
+    free(name);
+    int rc = st_open(&g->st, path);
+    free(path);
+    return rc;
+}
+
+void golden_close(Golden *g) {
+    cJSON_Delete(g->json);
+    if (g->st.where) st_close(&g->st);
+    free(g->dir);
+    free(g->json_path);
+    memset(g, 0, sizeof *g);
+}
+
+const char *golden_family(const Golden *g) { return json_str(g->json, "family", "?"); }
+
+int golden_tensor(const Golden *g, const char *name, Tensor *out) {
+    const StEntry *e = st_find(&g->st, name);
+    if (!e) return st_missing(&g->st, name);
+    *out = st_raw(e);
+    return 0;
+}
+
+const cJSON *golden_inputs(const Golden *g) { return json_get(g->json, "inputs"); }
+
+cJSON *golden_config(const Golden *g) {
+    char *path = path_join(g->dir, "config.json");
+    cJSON *c = json_load(path);
+    free(path);
+    return c;
+}
+
+int parity_run(const Golden *g, Recorder *rec) {
+    static const struct {
+        const char *family;
+        int (*run)(const Golden *, Recorder *);
+    } runners[] = {
+        {"llama", parity_llama},   {"distilbert", parity_distilbert}, {"vit", parity_vit},
+        {"clip", parity_clip},     {"siglip", parity_siglip},         {"idefics3", parity_idefics3},
+        {"llava", parity_llava},
+    };
+    const char *family = golden_family(g);
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
+        if (strcmp(family, runners[i].family) == 0) return runners[i].run(g, rec);
+    return vlm_fail("%s: model family '%s' is not supported", g->json_path, family);
+}
+
+Compare golden_compare(const Golden *g, const cJSON *spec, const Tensor *mine) {
+    Compare c;
+    memset(&c, 0, sizeof c);
+    const char *name = json_str(spec, "name", "?");
+    Tensor ref;
+    c.exact = json_bool(spec, "exact", 0) || !json_has(spec, "atol");
+    c.atol = c.exact ? 0 : json_num(spec, "atol", 0);
+    if (!mine) {
+        c.missing = 1;
+        return c;
+    }
+    if (golden_tensor(g, name, &ref)) {
+        c.missing = 1;
+        return c;
+    }
+    if (!tensor_same_shape(&ref, mine)) {
+        c.shape_mismatch = 1;
+        return c;
+    }
+    if (!dtype_is_float(ref.dtype)) c.exact = 1, c.atol = 0;
+    int64_t n = tensor_numel(&ref);
+    double worst = 0;
+    int64_t differing = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double a = tensor_get_flat(&ref, i), b = tensor_get_flat(mine, i);
+        double err = fabs(a - b);
+        if (isnan(err)) err = INFINITY; /* a NaN is never close */
+        if (err > worst) worst = err;
+        if (err != 0) differing++;
+    }
+    c.max_abs_err = worst;
+    c.ok = c.exact ? differing == 0 : worst <= c.atol;
+    return c;
+}
+
+void golden_record_topk(Recorder *rec, const float *logits, const int64_t *attention_mask, int B,
+                        int L, int V, int k, int all_positions) {
+    float *probs = xmalloc(sizeof(float) * (size_t)V);
+    int *idx = xmalloc(sizeof(int) * (size_t)k);
+    float *val = xmalloc(sizeof(float) * (size_t)k);
+    Tensor last_pos = tensor_i64(1, B), last_ids = tensor_i64(2, B, k), last_p = tensor_f32(2, B, k);
+    Tensor all_ids = tensor_i64(3, B, L, k), all_p = tensor_f32(3, B, L, k);
+    for (int b = 0; b < B; b++) {
+        int last = L - 1;
+        if (attention_mask) {
+            last = -1;
+            for (int l = 0; l < L; l++) last += attention_mask[(size_t)b * L + l] != 0;
+        }
+        tensor_i(&last_pos)[b] = last;
+        for (int l = 0; l < L; l++) {
+            memcpy(probs, logits + ((size_t)b * L + l) * V, sizeof(float) * (size_t)V);
+            softmax(probs, 1, V);
+            topk(probs, V, k, idx, val);
+            for (int j = 0; j < k; j++) {
+                tensor_i(&all_ids)[((size_t)b * L + l) * k + j] = idx[j];
+                tensor_f(&all_p)[((size_t)b * L + l) * k + j] = val[j];
+                if (l == last) {
+                    tensor_i(&last_ids)[(size_t)b * k + j] = idx[j];
+                    tensor_f(&last_p)[(size_t)b * k + j] = val[j];
+                }
+            }
+        }
+    }
+    rec_tensor(rec, &last_pos, "last_pos");
+    rec_tensor(rec, &last_ids, "last_topk_ids");
+    rec_tensor(rec, &last_p, "last_topk_probs");
+    if (all_positions) {
+        rec_tensor(rec, &all_ids, "topk_ids");
+        rec_tensor(rec, &all_p, "topk_probs");
+    }
+    tensor_free(&last_pos), tensor_free(&last_ids), tensor_free(&last_p);
+    tensor_free(&all_ids), tensor_free(&all_p);
+    free(probs), free(idx), free(val);
+}
+
+int golden_texts(const Golden *g, const char *key, const char ***texts, int *n) {
+    const cJSON *arr = json_get(golden_inputs(g), key);
+    if (!cJSON_IsArray(arr)) return vlm_fail("%s: inputs.%s is not a list of strings", g->json_path, key);
+    *n = cJSON_GetArraySize(arr);
+    *texts = xcalloc((size_t)(*n ? *n : 1), sizeof(char *));
+    for (int i = 0; i < *n; i++) {
+        const cJSON *s = cJSON_GetArrayItem(arr, i);
+        if (!cJSON_IsString(s)) {
+            free(*texts);
+            return vlm_fail("%s: inputs.%s[%d] is not a string", g->json_path, key, i);
+        }
+        (*texts)[i] = s->valuestring;
+    }
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* golden.h — golden folders and the parity check against PyTorch.
+ *
+ * A golden folder (a folder under tests/golden/, or a user's own dump) holds config.json,
+ * model.safetensors, golden.safetensors (inputs + every intermediate tensor of
+ * the PyTorch reference) and golden.json (the manifest: family, tensor names,
+ * shapes, dtypes, tolerances; for the built-in models also the raw inputs).
+ *
+ * Each model family provides a runner (lib/parity_<family>.c) that loads the
+ * model from the folder, feeds it the golden inputs, and files every tensor it
+ * computes in a Recorder under the golden's names.  For the built-in folders
+ * the runner also tokenizes / preprocesses the RAW inputs (golden.json
+ * "inputs") and records input_ids, pixel_values, ... so those are checked too.
+ */
+#ifndef VLM_GOLDEN_H
+#define VLM_GOLDEN_H
+
+#include <cjson/cJSON.h>
+
+#include "recorder.h"
+#include "safetensors.h"
+
+typedef struct {
+    char *dir;          /* the folder */
+    char *json_path;    /* .../golden.json (or golden_split.json) */
+    cJSON *json;        /* the manifest */
+    SafeTensors st;     /* golden.safetensors */
+} Golden;
+
+/* json_name: "golden.json" by default; the tensors file is named in the manifest
+ * ("files": {"golden": ...}) or is json_name with .safetensors. */
+int golden_open(Golden *g, const char *dir, const char *json_name);
+void golden_close(Golden *g);
+const char *golden_family(const Golden *g);
+/* A stored tensor, as stored (I64 ids stay I64, F32 stays F32). -1 if missing. */
+int golden_tensor(const Golden *g, const char *name, Tensor *out);
+/* golden.json "inputs" object of the built-in goldens (NULL when absent). */
+const cJSON *golden_inputs(const Golden *g);
+/* The folder's config.json, parsed; NULL with an error. */
+cJSON *golden_config(const Golden *g);
+
+/* Run the family runner named by the manifest. -1 with an error (unsupported family too). */
+int parity_run(const Golden *g, Recorder *rec);
+
+/* Family runners, one file each. */
+int parity_llama(const Golden *g, Recorder *rec);
+int parity_distilbert(const Golden *g, Recorder *rec);
+int parity_vit(const Golden *g, Recorder *rec);
+int parity_clip(const Golden *g, Recorder *rec);
+int parity_siglip(const Golden *g, Recorder *rec);
+int parity_idefics3(const Golden *g, Recorder *rec);
+int parity_llava(const Golden *g, Recorder *rec);
+
+/* Helpers the runners share. */
+/* Record "<tag>last_pos", "<tag>last_topk_ids/probs" (top-k of softmax at the last real
+ * token of each row) and, if all_positions, "topk_ids/probs" [B, L, k], from logits
+ * [B, L, V] and attention_mask [B, L] (NULL = all real). */
+void golden_record_topk(Recorder *rec, const float *logits, const int64_t *attention_mask, int B,
+                        int L, int V, int k, int all_positions);
+/* golden.json inputs.texts as a string array (n strings, pointing into the JSON). */
+int golden_texts(const Golden *g, const char *key, const char ***texts, int *n);
+
+/* Result of comparing one tensor. */
+typedef struct {
+    int ok;
+    int missing;        /* not computed by the runner */
+    int shape_mismatch;
+    double max_abs_err; /* for exact tensors: number of differing elements */
+    double atol;        /* 0 for exact */
+    int exact;
+} Compare;
+
+/* Compare a computed tensor with the golden entry `spec` (an element of golden.json "tensors"). */
+Compare golden_compare(const Golden *g, const cJSON *spec, const Tensor *mine);
+
+#endif

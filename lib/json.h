@@ -1,0 +1,26 @@
+/* json.h — reading config.json-style files with cJSON (Debian's libcjson).
+ *
+ * Why cJSON: a small, well-kept, widely packaged parser; a hand-written one
+ * would be one more thing to fuzz.  These helpers add what a config reader
+ * needs: errors that name the file, and Hugging Face defaults for absent keys.
+ */
+#ifndef VLM_JSON_H
+#define VLM_JSON_H
+
+#include <cjson/cJSON.h>
+
+/* Parse a JSON file; NULL with "<path>: ..." error when unreadable or invalid. */
+cJSON *json_load(const char *path);
+
+/* Field lookups with defaults (absent or JSON null -> default). */
+const cJSON *json_get(const cJSON *obj, const char *key);
+int json_has(const cJSON *obj, const char *key);
+double json_num(const cJSON *obj, const char *key, double def);
+int json_int(const cJSON *obj, const char *key, int def);
+int json_bool(const cJSON *obj, const char *key, int def);
+const char *json_str(const cJSON *obj, const char *key, const char *def);
+
+/* Required positive integer: -1 with "<path>: '<key>' ..." when absent or invalid. */
+int json_req_int(const cJSON *obj, const char *key, const char *path, int *out);
+
+#endif
