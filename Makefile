@@ -11,7 +11,9 @@ WARN      = -Wall -Wextra
 CPPFLAGS += -Ilib -D_GNU_SOURCE
 LDLIBS   += -lcjson -lpcre2-8 -lutf8proc -lstb -lm
 
+B ?= build
 ifeq ($(SANITIZE),1)
+  B       = build-asan
   OPT     = -O1
   XFLAGS  = -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
@@ -25,7 +27,6 @@ endif
 ALL_CFLAGS = -std=c11 $(OPT) -g $(WARN) $(XFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(XFLAGS) $(LDFLAGS)
 
-B = build
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
 TOOLS    = $(patsubst tools/%.c,$(B)/%,$(wildcard tools/*.c))

@@ -1,0 +1,104 @@
+/* lesson.c — see lesson.h. */
+#include "lesson.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void usage(const char *prog, const char *about, int code) {
+    fprintf(code ? stderr : stdout,
+            "%s\n\nusage: %s [--model DIR] [--text \"...\"] [--image FILE] [--clip DIR] [--siglip DIR]\n"
+            "          [--plot DIR] [--dump FILE.safetensors] [--time] [--max-new-tokens N]\n",
+            about, prog);
+    exit(code);
+}
+
+void lesson_args(int argc, char **argv, const char *about, LessonArgs *a) {
+    memset(a, 0, sizeof *a);
+    a->max_new_tokens = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i];
+        const char **slot = NULL;
+        if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) usage(argv[0], about, 0);
+        else if (strcmp(f, "--time") == 0) { a->time = 1; continue; }
+        else if (strcmp(f, "--model") == 0) slot = &a->model;
+        else if (strcmp(f, "--text") == 0) slot = &a->text;
+        else if (strcmp(f, "--image") == 0) slot = &a->image;
+        else if (strcmp(f, "--clip") == 0) slot = &a->clip;
+        else if (strcmp(f, "--siglip") == 0) slot = &a->siglip;
+        else if (strcmp(f, "--plot") == 0) slot = &a->plot_dir;
+        else if (strcmp(f, "--dump") == 0) slot = &a->dump;
+        else if (strcmp(f, "--max-new-tokens") == 0 && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n > 100000) {
+                fprintf(stderr, "%s: --max-new-tokens needs a number from 0 to 100000\n", argv[0]);
+                exit(2);
+            }
+            a->max_new_tokens = (int)n;
+            continue;
+        } else {
+            fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], f);
+            usage(argv[0], about, 2);
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "%s: %s needs a value\n", argv[0], f);
+            exit(2);
+        }
+        *slot = argv[++i];
+    }
+}
+
+char *lesson_repo_path(const char *rel) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        /* the executable is <repo>/build/lessons/NN_name or <repo>/build/tool */
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash) break;
+            *slash = 0;
+            char *probe = path_join(exe, "data/models");
+            int found = dir_exists(probe);
+            free(probe);
+            if (found) return path_join(exe, rel);
+        }
+    }
+    return xstrdup(rel); /* fall back to the working directory */
+}
+
+char *lesson_model(const char *explicit_dir, const char *real_name, const char *builtin_name,
+                   int *builtin) {
+    *builtin = 0;
+    if (explicit_dir) {
+        printf("Model: %s (from --model)\n", explicit_dir);
+        return xstrdup(explicit_dir);
+    }
+    char rel[256];
+    snprintf(rel, sizeof rel, "models/%s", real_name);
+    char *real = lesson_repo_path(rel);
+    char *cfg = path_join(real, "config.json");
+    int have = file_exists(cfg);
+    free(cfg);
+    if (have) {
+        printf("Model: %s (the real %s checkpoint)\n", real, real_name);
+        return real;
+    }
+    free(real);
+    snprintf(rel, sizeof rel, "data/models/%s", builtin_name);
+    char *dir = lesson_repo_path(rel);
+    *builtin = 1;
+    printf("Model: %s\n"
+           "       built-in tiny model with RANDOM weights (same layout as %s): the numbers are\n"
+           "       exactly reproducible, but the words are gibberish. Download the real one with\n"
+           "       scripts/download_models.sh, or pass --model DIR.\n",
+           dir, real_name);
+    return dir;
+}
+
+void lesson_cell(const char *title) { printf("\n=== %s ===\n", title); }

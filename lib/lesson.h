@@ -1,0 +1,37 @@
+/* lesson.h — what every lesson program shares: its command line and where
+ * its model comes from.
+ *
+ * Flags (every lesson accepts these; each uses the ones that apply):
+ *   --model DIR     a Hugging Face folder (config.json, *.safetensors, tokenizer files)
+ *   --text "..."    the input text        --image FILE   the input image
+ *   --clip DIR / --siglip DIR   lesson 5's two models
+ *   --plot DIR      write pictures (PNG; gnuplot optional) into DIR
+ *   --dump FILE     write the lesson's named tensors to a .safetensors file
+ *   --time          print per-stage timings
+ *   --max-new-tokens N
+ * Model choice: --model if given; else models/<real name> if the user downloaded
+ * it (scripts/download_models.sh); else the built-in tiny model in data/models/.
+ * The lesson says which, and says plainly when the weights are random.
+ */
+#ifndef VLM_LESSON_H
+#define VLM_LESSON_H
+
+typedef struct {
+    const char *model, *text, *image, *clip, *siglip, *plot_dir, *dump;
+    int time;
+    int max_new_tokens;
+} LessonArgs;
+
+/* Parse argv; on an unknown flag or --help print usage (with `about`) and exit. */
+void lesson_args(int argc, char **argv, const char *about, LessonArgs *a);
+/* Resolve the model folder (see above) and print "Model: ...". Returns a malloc'd path.
+ * *builtin is set to 1 for the built-in random-weight model. */
+char *lesson_model(const char *explicit_dir, const char *real_name, const char *builtin_name,
+                   int *builtin);
+/* A path inside the repository (data/..., models/...), found from the executable's
+ * location so lessons work from any working directory.  malloc'd. */
+char *lesson_repo_path(const char *rel);
+/* "=== title ===" section header, so output reads like notebook cells. */
+void lesson_cell(const char *title);
+
+#endif
