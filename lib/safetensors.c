@@ -140,10 +140,12 @@ static int open_file(SafeTensors *st, const char *path) {
                         path, (unsigned long long)hlen, size);
     const char *hdr = (const char *)map + 8;
     cJSON *root = cJSON_ParseWithLength(hdr, (size_t)hlen);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    if (!root)
         return vlm_fail("%s: header is not valid JSON (%llu bytes at offset 8)", path,
                         (unsigned long long)hlen);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return vlm_fail("%s: header is not a JSON object of tensors", path);
     }
     const char *data = hdr + hlen;
     size_t data_size = size - 8 - (size_t)hlen;
