@@ -23,4 +23,11 @@ const char *json_str(const cJSON *obj, const char *key, const char *def);
 /* Required positive integer: -1 with "<path>: '<key>' ..." when absent or invalid. */
 int json_req_int(const cJSON *obj, const char *key, const char *path, int *out);
 
+/* Decode one JSON string literal ("..." with escapes) that starts at s[0] (after
+ * optional whitespace) into a malloc'd buffer and its byte length.  Unlike cJSON
+ * it keeps "\u0000" as a NUL byte (cJSON's C strings stop there).  *end (if not
+ * NULL) gets the position after the closing quote.  NULL with an error that says
+ * what is wrong and at which byte. */
+char *json_string_literal(const char *s, size_t n, size_t *len, size_t *end);
+
 #endif
