@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "golden.h"
+#include "image.h"
+#include "image_processor.h"
 #include "json.h"
 #include "siglip.h"
 #include "tokenizer.h"
@@ -41,6 +43,29 @@ static void record_tokenization(const Golden *g, Recorder *rec) {
     free(texts);
 }
 
+/* inputs.image.file (relative to the folder above the model folder, as the built-in
+ * README says) through inputs.processor (else the folder's preprocessor_config.json)
+ * -> image.* and pixel_values, recorded for the exact comparison. */
+static void record_image(const Golden *g, Recorder *rec) {
+    const cJSON *in = golden_inputs(g);
+    const char *file = json_str(json_get(in, "image"), "file", NULL);
+    if (!file) return;
+    char *rel = xasprintf("../%s", file);
+    char *path = path_join(g->dir, rel);
+    free(rel);
+    ImageProcessor proc;
+    Image img = {0};
+    Tensor pv = {0};
+    const cJSON *pj = json_get(in, "processor");
+    int rc = pj ? image_processor_from_json(pj, g->json_path, &proc) : image_processor_open(g->dir, &proc);
+    if (rc == 0) rc = image_load(path, &img);
+    if (rc == 0) rc = image_processor_run(&proc, &img, &pv, rec);
+    if (rc) fprintf(stderr, "parity: image: %s\n", vlm_error());
+    free(path);
+    image_free(&img);
+    tensor_free(&pv);
+}
+
 int parity_siglip(const Golden *g, Recorder *rec) {
     cJSON *cfg = golden_config(g);
     if (!cfg) return -1;
@@ -56,7 +81,10 @@ int parity_siglip(const Golden *g, Recorder *rec) {
         st_close(&st);
         return -1;
     }
-    if (golden_inputs(g)) record_tokenization(g, rec);
+    if (golden_inputs(g)) {
+        record_tokenization(g, rec);
+        record_image(g, rec);
+    }
 
     Tensor ids, pix, mask = {0};
     int has_mask = st_find(&g->st, "attention_mask") != NULL;
