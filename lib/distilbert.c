@@ -231,3 +231,45 @@ int distilbert_mlm_logits(const DistilBert *m, const float *hidden, int B, int L
     free(t);
     return 0;
 }
+
+void distilbert_fill_mask(const int64_t *ids, const float *logits, int B, int L, int V, int64_t mask_id,
+                          int k, MaskPredictions *out, Recorder *rec) {
+    memset(out, 0, sizeof *out);
+    if (k > V) k = V;
+    out->k = k;
+    for (int i = 0; i < B * L; i++) out->n += ids[i] == mask_id;
+    int n = out->n;
+    out->positions = xmalloc(sizeof(int64_t) * (size_t)(2 * n + 1));
+    out->ids = xmalloc(sizeof(int64_t) * (size_t)(n * k + 1));
+    out->probs = xmalloc(sizeof(float) * (size_t)(n * k + 1));
+    float *row = xmalloc(sizeof(float) * (size_t)V);
+    int *idx = xmalloc(sizeof(int) * (size_t)(k + 1));
+    for (int i = 0, j = 0; i < B * L; i++) {
+        if (ids[i] != mask_id) continue;
+        out->positions[2 * j] = i / L, out->positions[2 * j + 1] = i % L;
+        memcpy(row, logits + (size_t)i * V, sizeof(float) * (size_t)V);
+        softmax(row, 1, V);
+        topk(row, V, k, idx, out->probs + (size_t)j * k);
+        for (int r = 0; r < k; r++) out->ids[(size_t)j * k + r] = idx[r];
+        j++;
+    }
+    int64_t sp[2] = {n, 2}, sk[2] = {n, k};
+    rec_i64(rec, out->positions, 2, sp, "mask_positions");
+    rec_i64(rec, out->ids, 2, sk, "mask_topk_ids");
+    rec_f32(rec, out->probs, 2, sk, "mask_topk_probs");
+    free(row), free(idx);
+}
+
+void mask_predictions_free(MaskPredictions *p) {
+    free(p->positions), free(p->ids), free(p->probs);
+    memset(p, 0, sizeof *p);
+}
+
+int64_t distilbert_mask_token_id(const Tokenizer *tok) {
+    IdList ids = {0};
+    int64_t id = -1;
+    /* [CLS] [MASK] [SEP]: special tokens are split off before any normalisation */
+    if (tokenizer_encode(tok, "[MASK]", &ids) == 0 && ids.n == 3) id = ids.ids[1];
+    ids_free(&ids);
+    return id;
+}

@@ -29,6 +29,7 @@
 #include "recorder.h"
 #include "safetensors.h"
 #include "tensor.h"
+#include "tokenizer.h"
 
 #define DISTILBERT_LN_EPS 1e-12f
 
@@ -75,5 +76,21 @@ int distilbert_forward(const DistilBert *m, const int64_t *ids, const int64_t *a
  * -1 with an error when the checkpoint has no head. */
 int distilbert_mlm_logits(const DistilBert *m, const float *hidden, int B, int L, float *logits,
                           Recorder *rec);
+
+/* fill-mask, as HF's pipeline: the top-k of softmax(logits) at every [MASK].
+ *   positions [n, 2] = (row, position) of each [MASK] in ids [B, L]
+ *   ids, probs [n, k] = the k most likely tokens there, most likely first
+ * rec (may be NULL) gets mask_positions, mask_topk_ids, mask_topk_probs. */
+typedef struct {
+    int n, k;
+    int64_t *positions, *ids;
+    float *probs;
+} MaskPredictions;
+
+void distilbert_fill_mask(const int64_t *ids, const float *logits, int B, int L, int V, int64_t mask_id,
+                          int k, MaskPredictions *out, Recorder *rec);
+void mask_predictions_free(MaskPredictions *p);
+/* The tokenizer's [MASK] id (-1 if it has none): the middle of encode("[MASK]"). */
+int64_t distilbert_mask_token_id(const Tokenizer *tok);
 
 #endif

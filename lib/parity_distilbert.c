@@ -19,15 +19,6 @@
 
 #define BERT_MASK_ID 103 /* [MASK] of bert/distilbert-base-uncased, for folders without vocab.txt */
 
-/* The tokenizer's [MASK] id: the middle of encode("[MASK]") = [CLS] [MASK] [SEP]. */
-static int64_t mask_token_id(const Tokenizer *tok) {
-    IdList ids = {0};
-    int64_t id = -1;
-    if (tokenizer_encode(tok, "[MASK]", &ids) == 0 && ids.n == 3) id = ids.ids[1];
-    ids_free(&ids);
-    return id;
-}
-
 /* Built-in goldens start from raw text: tokenize inputs.texts and inputs.mlm_text. */
 static int record_tokenization(const Golden *g, const Tokenizer *tok, Recorder *rec) {
     const char **texts;
@@ -67,32 +58,6 @@ static int golden_ids(const Golden *g, const char *ids_name, const char *mask_na
     return 0;
 }
 
-/* mask_positions [n, 2] = (row, position) of each [MASK]; mask_topk_ids/probs [n, 5]. */
-static void record_mask_topk(Recorder *rec, const int64_t *ids, const float *logits, int B, int L, int V,
-                             int64_t mask_id) {
-    int n = 0, k = 5 < V ? 5 : V;
-    for (int i = 0; i < B * L; i++) n += ids[i] == mask_id;
-    int64_t *pos = xmalloc(sizeof(int64_t) * (size_t)(2 * n + 1));
-    int64_t *top_ids = xmalloc(sizeof(int64_t) * (size_t)(n * k + 1));
-    float *top_p = xmalloc(sizeof(float) * (size_t)(n * k + 1));
-    float *row = xmalloc(sizeof(float) * (size_t)V);
-    int idx[5];
-    for (int i = 0, j = 0; i < B * L; i++) {
-        if (ids[i] != mask_id) continue;
-        pos[2 * j] = i / L, pos[2 * j + 1] = i % L;
-        memcpy(row, logits + (size_t)i * V, sizeof(float) * (size_t)V);
-        softmax(row, 1, V);
-        topk(row, V, k, idx, top_p + (size_t)j * k);
-        for (int r = 0; r < k; r++) top_ids[j * k + r] = idx[r];
-        j++;
-    }
-    int64_t sp[2] = {n, 2}, sk[2] = {n, k};
-    rec_i64(rec, pos, 2, sp, "mask_positions");
-    rec_i64(rec, top_ids, 2, sk, "mask_topk_ids");
-    rec_f32(rec, top_p, 2, sk, "mask_topk_probs");
-    free(pos), free(top_ids), free(top_p), free(row);
-}
-
 /* Encoder (+ head) on one golden input pair. tag "" records every stage; "mlm." only the
  * outputs the golden has for the MLM text. */
 static int run(const Golden *g, const DistilBert *m, Recorder *rec, const char *ids_name,
@@ -119,7 +84,9 @@ static int run(const Golden *g, const DistilBert *m, Recorder *rec, const char *
         if (rc == 0) {
             int64_t sl[3] = {B, L, V};
             rec_f32(rec, logits, 3, sl, "%s", logits_name);
-            record_mask_topk(rec, tensor_i(&ids), logits, B, L, V, mask_id);
+            MaskPredictions p;
+            distilbert_fill_mask(tensor_i(&ids), logits, B, L, V, mask_id, 5, &p, rec);
+            mask_predictions_free(&p);
         }
         free(logits);
     }
@@ -139,7 +106,7 @@ int parity_distilbert(const Golden *g, Recorder *rec) {
         Tokenizer tok;
         rc = tokenizer_open(g->dir, &tok);
         if (rc == 0) {
-            mask_id = mask_token_id(&tok);
+            mask_id = distilbert_mask_token_id(&tok);
             if (golden_inputs(g) && record_tokenization(g, &tok, rec))
                 fprintf(stderr, "parity: tokenizer: %s\n", vlm_error());
             tokenizer_close(&tok);
