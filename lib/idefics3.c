@@ -88,6 +88,12 @@ int idefics3_real_frames(const float *pixel_values, int frames, int C, int H, in
     return n;
 }
 
+void idefics3_project(const Idefics3 *m, const float *shuffled, int rows, float *features) {
+    const Idefics3Config *c = &m->config;
+    int s = c->scale_factor, in = c->vision.hidden_size * s * s;
+    linear(features, shuffled, tensor_f(&m->connector_proj), NULL, rows, in, c->text.hidden_size);
+}
+
 int idefics3_connector(const Idefics3 *m, const float *states, int n, float *features,
                        Recorder *rec) {
     const Idefics3Config *c = &m->config;
@@ -98,7 +104,7 @@ int idefics3_connector(const Idefics3 *m, const float *states, int n, float *fea
     if (rc == 0) {
         int64_t shape[3] = {n, T, (int64_t)Dv * s * s};
         rec_f32(rec, shuffled, 3, shape, "connector.pixel_shuffle");
-        linear(features, shuffled, tensor_f(&m->connector_proj), NULL, n * T, Dv * s * s, Dt);
+        idefics3_project(m, shuffled, n * T, features);
         shape[2] = Dt;
         rec_f32(rec, features, 3, shape, "connector.image_features");
     }
@@ -106,46 +112,68 @@ int idefics3_connector(const Idefics3 *m, const float *states, int n, float *fea
     return rc;
 }
 
-int idefics3_image_features(const Idefics3 *m, const float *pixel_values, int frames,
-                            float **features, int *n_rows, Recorder *rec) {
+int idefics3_vision(const Idefics3 *m, const float *pixel_values, int frames, float **states,
+                    int *n_frames, Recorder *rec) {
     const Idefics3Config *c = &m->config;
     int S = c->vision.image_size, C = c->vision.num_channels, N = c->patches_per_frame;
-    int Dt = c->text.hidden_size, T = c->image_seq_len;
+    int Dv = c->vision.hidden_size;
     size_t per = (size_t)C * S * S;
+    *states = NULL;
+    *n_frames = 0;
     /* HF drops frames that are entirely zero (padding of batched images of different
      * tile counts); the rest go through the tower independently. */
     int *keep = xmalloc(sizeof(int) * (size_t)(frames > 0 ? frames : 1));
     int n = idefics3_real_frames(pixel_values, frames, C, S, S, keep);
-    float *pv = xmalloc(sizeof(float) * per * (size_t)(n > 0 ? n : 1));
+    if (n == 0) {
+        free(keep);
+        return vlm_fail("idefics3: no image frame (all %d are all-zero padding)", frames);
+    }
+    float *pv = xmalloc(sizeof(float) * per * (size_t)n);
     for (int f = 0, k = 0; f < frames; f++)
         if (keep[f]) memcpy(pv + per * k++, pixel_values + per * f, sizeof(float) * per);
     free(keep);
 
     /* Position ids: HF bucketises the patch coordinates of the real (unpadded) part of
      * each frame onto the position grid; for a full frame that is 0..N-1. */
-    int64_t *position_ids = xmalloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1) * N);
+    int64_t *position_ids = xmalloc(sizeof(int64_t) * (size_t)n * N);
     for (int f = 0; f < n; f++)
         for (int i = 0; i < N; i++) position_ids[(size_t)f * N + i] = i;
     int64_t pshape[2] = {n, N};
     rec_i64(rec, position_ids, 2, pshape, "vision.position_ids");
 
     SiglipVisionOutput out = {0};
-    *features = xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1) * T * Dt);
-    *n_rows = n * T;
-    int rc = n > 0 ? 0 : vlm_fail("idefics3: every image frame is all zeros (padding)");
-    if (rc == 0)
-        rc = siglip_vision_forward(&m->vision, pv, n, S, S, position_ids, NULL, -1, 0, &out, rec,
+    int rc = siglip_vision_forward(&m->vision, pv, n, S, S, position_ids, NULL, -1, 0, &out, rec,
                                    "vision.");
-    const float *states = rc == 0 ? tensor_f(&out.last_hidden_state) : NULL;
-    if (rc == 0) rc = idefics3_connector(m, states, n, *features, rec);
+    if (rc == 0) {
+        Tensor h = tensor_clone(&out.last_hidden_state); /* contiguous [n, N, Dv] */
+        *states = xmalloc(sizeof(float) * (size_t)n * N * Dv);
+        memcpy(*states, tensor_f(&h), sizeof(float) * (size_t)n * N * Dv);
+        tensor_free(&h);
+        *n_frames = n;
+    }
     siglip_vision_output_free(&out);
     free(pv), free(position_ids);
-    if (rc) {
-        free(*features);
-        *features = NULL;
-        *n_rows = 0;
-    }
     return rc;
+}
+
+int idefics3_image_features(const Idefics3 *m, const float *pixel_values, int frames,
+                            float **features, int *n_rows, Recorder *rec) {
+    const Idefics3Config *c = &m->config;
+    float *states;
+    int n;
+    *features = NULL;
+    *n_rows = 0;
+    if (idefics3_vision(m, pixel_values, frames, &states, &n, rec)) return -1;
+    float *f = xmalloc(sizeof(float) * (size_t)n * c->image_seq_len * c->text.hidden_size);
+    int rc = idefics3_connector(m, states, n, f, rec);
+    free(states);
+    if (rc) {
+        free(f);
+        return -1;
+    }
+    *features = f;
+    *n_rows = n * c->image_seq_len;
+    return 0;
 }
 
 int idefics3_embed(const Idefics3 *m, const int64_t *ids, int B, int L, const float *features,

@@ -61,17 +61,24 @@ void idefics3_free(Idefics3 *m);
 /* Frames that are not all zeros (HF drops all-zero padding frames before the tower). */
 int idefics3_real_frames(const float *pixel_values, int frames, int C, int H, int W, int *keep);
 
-/* pixel_values [frames, 3, image_size, image_size] -> image features
- * [frames * image_seq_len, text hidden] (malloc'd into *features; *n_rows set).
- * Runs the vision tower, pixel shuffle and connector; all-zero frames are dropped.
- * Records vision.*, connector.pixel_shuffle, connector.image_features. */
-int idefics3_image_features(const Idefics3 *m, const float *pixel_values, int frames,
-                            float **features, int *n_rows, Recorder *rec);
-/* The connector alone: vision states [n, N, Dv] -> features [n * image_seq_len, text hidden]
- * (pixel shuffle, then modality_projection).  Records connector.pixel_shuffle and
- * connector.image_features. */
+/* The three stages, one call each (idefics3_image_features runs them all):
+ * vision tower: pixel_values [frames, 3, image_size, image_size] -> *states (malloc'd)
+ *   [n, N, vision hidden], n = frames that are not all zeros (HF drops those).
+ *   Records vision.position_ids, vision.patch_embeds, vision.embeddings,
+ *   vision.layer.{i}.*, vision.last_hidden_state. */
+int idefics3_vision(const Idefics3 *m, const float *pixel_values, int frames, float **states,
+                    int *n_frames, Recorder *rec);
+/* connector: states [n, N, Dv] -> pixel_shuffle [n, image_seq_len, Dv*s^2] ->
+ *   features [n * image_seq_len, text hidden].  Records connector.pixel_shuffle and
+ *   connector.image_features. */
 int idefics3_connector(const Idefics3 *m, const float *states, int n, float *features,
                        Recorder *rec);
+/* modality_projection alone: rows of width Dv*s^2 -> rows of text hidden (no bias). */
+void idefics3_project(const Idefics3 *m, const float *shuffled, int rows, float *features);
+/* All of it: pixel_values -> features [n * image_seq_len, text hidden] (malloc'd into
+ * *features; *n_rows set). */
+int idefics3_image_features(const Idefics3 *m, const float *pixel_values, int frames,
+                            float **features, int *n_rows, Recorder *rec);
 /* Embed ids [n] into embeds [n, text hidden] and splice the image features into the
  * <image> rows (error when the count differs).  Records text.token_embeddings and
  * text.merged_embeddings with shape [B, L, hidden] (B * L = n). */
