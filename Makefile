@@ -24,8 +24,11 @@ endif
 ifeq ($(WERROR),1)
   WARN   += -Werror
 endif
-ALL_CFLAGS = -std=c11 $(OPT) -g $(WARN) $(XFLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(XFLAGS) $(LDFLAGS)
+# OpenMP: the fast kernels (lib/matmul_fast.c) use every core, or OMP_NUM_THREADS.
+# `make OMP=` builds single-threaded.
+OMP      ?= -fopenmp
+ALL_CFLAGS = -std=c11 $(OPT) -g $(WARN) $(OMP) $(XFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(OMP) $(XFLAGS) $(LDFLAGS)
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/obj/%.o)
@@ -34,7 +37,7 @@ LESSONS  = $(patsubst lessons/%.c,$(B)/lessons/%,$(wildcard lessons/*.c))
 TESTS    = $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 BENCH    = $(patsubst bench/%.c,$(B)/%,$(wildcard bench/*.c))
 
-.PHONY: all test debug lessons clean FORCE
+.PHONY: all test debug lessons bench clean fuzz fuzz-build FORCE
 all: $(TOOLS) $(LESSONS) $(TESTS) $(BENCH)
 
 # Rebuild everything when the flags change (plain / SANITIZE=1 / debug).
@@ -66,6 +69,30 @@ $(B)/tests/%: tests/%.c $(B)/libvlm.a
 debug:
 	$(MAKE) DEBUG=1 all
 
+# libFuzzer harnesses (fuzz/fuzz_*.c), built with clang + ASan + UBSan into build-fuzz/.
+#   make fuzz FUZZ_SECONDS=600      run every harness that long, seeded from the test data
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang
+FZ            = build-fuzz
+FUZZ_FLAGS    = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ  = $(LIB_SRC:lib/%.c=$(FZ)/obj/%.o)
+FUZZERS       = $(patsubst fuzz/%.c,$(FZ)/%,$(wildcard fuzz/fuzz_*.c))
+
+$(FZ)/obj/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FZ)/libvlm.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(FZ)/libvlm.a
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer $< -o $@ $(FZ)/libvlm.a $(LDLIBS)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: fuzz-build
+	@scripts/run_fuzzers.sh $(FUZZ_SECONDS) $(FUZZERS)
+
 # The whole suite: every tests/test_*.c binary (cmocka), run from the repo root.
 test: all
 	@scripts/run_tests.sh $(TESTS)
@@ -73,7 +100,11 @@ test: all
 lessons: all
 	@for l in $(LESSONS); do echo "=== $$l"; $$l || exit 1; echo; done
 
-clean:
-	rm -rf $(B)
+# Full-size models with random weights, timed (bench/bench.c): make bench BENCH_ARGS=--quick
+bench: $(B)/bench
+	$(B)/bench $(BENCH_ARGS)
 
--include $(wildcard $(B)/obj/*.d $(B)/*.d $(B)/lessons/*.d $(B)/tests/*.d)
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(wildcard $(B)/obj/*.d $(B)/*.d $(B)/lessons/*.d $(B)/tests/*.d $(FZ)/obj/*.d)
