@@ -1,0 +1,46 @@
+/* unicode_text.h — small Unicode / UTF-8 helpers the tokenizers share.
+ *
+ * Contract
+ *   TextBuf: a growable byte buffer (always NUL-terminated after tb_*).
+ *   utf8_next: decode one code point; on a malformed sequence returns -1 and
+ *     advances one byte (callers validate input first with utf8_validate).
+ *   uni_is_white_space: the Unicode White_Space property (Rust char::is_whitespace,
+ *     the `\s` of HF tokenizers' regexes).
+ *   uni_is_py_space: Python's str.isspace() (also true for U+001C..U+001F),
+ *     what `re` `\s` and str.strip() use in the slow (Python) tokenizers.
+ *   uni_lower_append: full lower-case mapping like Python str.lower() and Rust
+ *     str::to_lowercase(): utf8proc's simple mapping plus the one unconditional
+ *     multi-character rule (U+0130 İ -> "i̇") and, when final_sigma is set,
+ *     Σ -> ς at the end of a word (Rust and whole-string Python do this).
+ *   utf8_lossy: bytes -> valid UTF-8, each maximal invalid prefix -> U+FFFD
+ *     (Rust String::from_utf8_lossy / Python errors="replace").
+ *   gpt2_byte_to_cp / gpt2_cp_to_byte: GPT-2's bytes_to_unicode() table, which
+ *     maps every byte to a printable code point (printable Latin-1 bytes map to
+ *     themselves, the other 68 to U+0100.. in byte order).
+ */
+#ifndef VLM_UNICODE_TEXT_H
+#define VLM_UNICODE_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *s;
+    size_t n, cap;
+} TextBuf;
+
+void tb_put(TextBuf *b, const void *p, size_t n);
+void tb_putc(TextBuf *b, char c);
+void tb_cp(TextBuf *b, int32_t cp);   /* append one code point as UTF-8 */
+void tb_free(TextBuf *b);
+
+int32_t utf8_next(const char *s, size_t len, size_t *i);
+int uni_is_white_space(int32_t cp);
+int uni_is_py_space(int32_t cp);
+void uni_lower_append(TextBuf *out, const char *s, size_t len, int final_sigma);
+char *utf8_lossy(const unsigned char *s, size_t n, size_t *out_len);
+
+int32_t gpt2_byte_to_cp(unsigned char b);
+int gpt2_cp_to_byte(int32_t cp);   /* -1 if cp is not a byte symbol */
+
+#endif
