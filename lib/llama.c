@@ -99,6 +99,21 @@ int llama_load(Llama *m, SafeTensors *st, const LlamaConfig *c, const char *pref
     return 0;
 }
 
+int llama_open(Llama *m, SafeTensors *st, const char *dir) {
+    char *path = path_join(dir, "config.json");
+    cJSON *cfg = json_load(path);
+    LlamaConfig c;
+    int rc = cfg ? llama_config_parse(cfg, path, &c) : -1;
+    cJSON_Delete(cfg);
+    free(path);
+    if (rc || st_open_dir(st, dir)) return -1;
+    if (llama_load(m, st, &c, "model.", "lm_head.weight")) {
+        st_close(st);
+        return -1;
+    }
+    return 0;
+}
+
 void llama_free(Llama *m) {
     free(m->layers); /* the tensors belong to the SafeTensors */
     memset(m, 0, sizeof *m);

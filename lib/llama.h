@@ -63,6 +63,9 @@ int llama_config_parse(const cJSON *cfg, const char *path, LlamaConfig *c);
 int llama_load(Llama *m, SafeTensors *st, const LlamaConfig *c, const char *prefix,
                const char *lm_head_key);
 void llama_free(Llama *m);
+/* A LlamaForCausalLM folder (config.json + *.safetensors) in one call: the lessons'
+ * loader.  st stays open (the weights point into it): llama_free, then st_close. */
+int llama_open(Llama *m, SafeTensors *st, const char *dir);
 
 /* ids [n] -> embeddings [n, hidden]. -1 if an id is out of range. */
 int llama_embed(const Llama *m, const int64_t *ids, int n, float *out);
