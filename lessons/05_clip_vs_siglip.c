@@ -1,0 +1,350 @@
+/* Lesson 5 — two dual encoders: CLIP scores with a softmax, SigLIP with a sigmoid.
+ *
+ * Both models embed an image and some texts into one space and compare them with
+ * the cosine similarity.  CLIP (openai/clip-vit-large-patch14) turns the
+ * similarities of one image with all texts into a softmax: the probabilities
+ * compete and sum to 1.  SigLIP (google/siglip-so400m-patch14-384) scores every
+ * (image, text) pair on its own with a sigmoid: each score is an independent yes/no.
+ *
+ *   build/lessons/05_clip_vs_siglip [--clip DIR] [--siglip DIR] [--image FILE] [--dump F] [--time]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clip.h"
+#include "image.h"
+#include "image_processor.h"
+#include "json.h"
+#include "lesson.h"
+#include "siglip.h"
+#include "tensor_print.h"
+#include "tokenizer.h"
+#include "util.h"
+
+/* The photo is Chelsea the cat: one caption fits, one does not. */
+static const char *clip_captions[] = {"a photo of a cat", "a photo of a plane"};
+/* The notebook's SigLIP captions; the side-by-side cell scores these with both models. */
+static const char *siglip_captions[] = {"an alien ship", "a cat", "sci-fi ship"};
+#define N_CLIP 2
+#define N_SIGLIP 3
+#define SIGLIP_MAX_LENGTH 64 /* the SigLIP processor: padding="max_length" */
+
+static double t_last;
+static void lap(int on, const char *what) {
+    double t = now_seconds();
+    if (on) printf("[time] %-32s %9.2f ms\n", what, (t - t_last) * 1e3);
+    t_last = t;
+}
+
+static void show(const char *label, const Tensor *t) {
+    printf("%s", label);
+    tensor_print_shape(t);
+}
+
+/* config.json of dir, checked to be the expected model_type. */
+static cJSON *open_config(const char *dir, const char *model_type, char **path) {
+    *path = path_join(dir, "config.json");
+    cJSON *cfg = json_load(*path);
+    if (!cfg) return NULL;
+    const char *mt = json_str(cfg, "model_type", "");
+    if (strcmp(mt, model_type) != 0) {
+        vlm_fail("%s: model_type is '%s', this part of the lesson needs a '%s' model", *path, mt,
+                 model_type);
+        cJSON_Delete(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+/* pixel_values [1, 3, S, S] from the image file, through the folder's processor. */
+static int preprocess(const char *dir, const Image *img, Tensor *pixel_values) {
+    ImageProcessor proc;
+    return image_processor_open(dir, &proc) || image_processor_run(&proc, img, pixel_values, NULL);
+}
+
+/* ------------------------------------------------------------------------- */
+typedef struct {
+    Clip m;
+    SafeTensors st;
+    Tokenizer tok;
+} ClipBundle;
+
+static int clip_open(ClipBundle *b, const char *dir) {
+    char *path;
+    cJSON *cfg = open_config(dir, "clip", &path);
+    ClipConfig c;
+    int rc = !cfg || clip_config_parse(cfg, path, &c);
+    free(path);
+    cJSON_Delete(cfg);
+    if (rc || st_open_dir(&b->st, dir)) return -1;
+    if (clip_load(&b->m, &b->st, &c) || tokenizer_open(dir, &b->tok)) return -1;
+    return 0;
+}
+
+/* CLIP text features of n captions (padded to the longest, with the attention mask). */
+static int clip_texts(ClipBundle *b, const char *const *texts, int n, Tensor *ids, Tensor *features,
+                      Recorder *rec) {
+    Tensor mask;
+    if (tokenizer_encode_batch(&b->tok, texts, n, 0, ids, &mask)) return -1;
+    int rc = clip_get_text_features(&b->m, tensor_i(ids), tensor_i(&mask), n, (int)ids->shape[1],
+                                    features, rec);
+    rec_tensor(rec, ids, "input_ids");
+    rec_tensor(rec, &mask, "attention_mask");
+    tensor_free(&mask);
+    return rc;
+}
+
+static void clip_part(ClipBundle *b, const char *dir, const Image *img, const LessonArgs *a,
+                      Recorder *rec, Tensor *image_features) {
+    const ClipConfig *c = &b->m.config;
+    Tensor pixel_values, ids, text_features, logits;
+    lesson_cell("CLIP: inputs");
+    if (preprocess(dir, img, &pixel_values)) vlm_die("05_clip_vs_siglip");
+    if (clip_texts(b, clip_captions, N_CLIP, &ids, &text_features, rec)) vlm_die("05_clip_vs_siglip");
+    printf("captions: \"%s\", \"%s\"\n", clip_captions[0], clip_captions[1]);
+    show("input_ids: ", &ids);
+    tensor_print(&ids);
+    show("pixel_values: ", &pixel_values);
+    rec_tensor(rec, &pixel_values, "pixel_values");
+
+    lesson_cell("CLIP: logits_per_image and softmax probabilities");
+    if (clip_get_image_features(&b->m, tensor_f(&pixel_values), 1, image_features, rec))
+        vlm_die("05_clip_vs_siglip");
+    lap(a->time, "CLIP image + text towers");
+    clip_logits(&b->m, image_features, &text_features, &logits, rec);
+    Tensor probs = tensor_clone(&logits);
+    softmax(tensor_f(&probs), 1, N_CLIP);
+    printf("logits_per_image: ");
+    tensor_print(&logits);
+    printf("probs = logits_per_image.softmax(dim=1): ");
+    tensor_print(&probs);
+    for (int t = 0; t < N_CLIP; t++)
+        printf("  %5.1f%%  \"%s\"\n", 100 * tensor_f(&probs)[t], clip_captions[t]);
+
+    lesson_cell("CLIP: features computed separately (get_image_features / get_text_features)");
+    show("image_features: ", image_features);
+    show("text_features:  ", &text_features);
+    /* the notebook's pitfall: the dot product of the raw features */
+    int D = c->projection_dim;
+    int64_t s[2] = {1, N_CLIP};
+    Tensor raw = tensor_new(DT_F32, 2, s), cos = tensor_new(DT_F32, 2, s);
+    linear(tensor_f(&raw), tensor_f(image_features), tensor_f(&text_features), NULL, 1, D, N_CLIP);
+    printf("image_features @ text_features.T (no normalisation): ");
+    tensor_print(&raw);
+    Tensor img_n = tensor_clone(image_features), txt_n = tensor_clone(&text_features);
+    l2_normalize(tensor_f(&img_n), 1, D);
+    l2_normalize(tensor_f(&txt_n), N_CLIP, D);
+    linear(tensor_f(&cos), tensor_f(&img_n), tensor_f(&txt_n), NULL, 1, D, N_CLIP);
+    printf("cosine similarity (after L2 normalisation):        ");
+    tensor_print(&cos);
+    float temp = expf(b->m.logit_scale);
+    printf("logit_scale = %.4f, logit_scale.exp() = %.4f\n", b->m.logit_scale, temp);
+    printf("cosine * logit_scale.exp() == logits_per_image:     ");
+    scale(tensor_f(&cos), temp, N_CLIP);
+    tensor_print(&cos);
+    printf("The raw dot product multiplies the two vector lengths in: its size says how long\n"
+           "the features are, not how well they match.  CLIP first normalises both (cosine in\n"
+           "[-1, 1]) and then multiplies by exp(logit_scale), a learned inverse \"temperature\"\n"
+           "(capped at 100 in training): cosines differ by a few hundredths, and the scale\n"
+           "stretches them so the softmax can be confident.\n");
+
+    lesson_cell("CLIP vision tower: last_hidden_state");
+    ClipVisionOutput vo;
+    if (clip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, -1, 0, &vo, NULL, ""))
+        vlm_die("05_clip_vs_siglip");
+    int g = c->vision_config.image_size / c->vision_config.patch_size;
+    show("vision_model(pixel_values).last_hidden_state.shape: ", &vo.last_hidden_state);
+    printf("= %d x %d = %d patches of %d x %d pixels + 1 CLS token; pooler_output = "
+           "post_layernorm(CLS): ", g, g, g * g, c->vision_config.patch_size,
+           c->vision_config.patch_size);
+    tensor_print_shape(&vo.pooler_output);
+    lap(a->time, "CLIP vision tower again");
+
+    clip_vision_output_free(&vo);
+    tensor_free(&pixel_values), tensor_free(&ids), tensor_free(&text_features);
+    tensor_free(&logits), tensor_free(&probs), tensor_free(&raw), tensor_free(&cos);
+    tensor_free(&img_n), tensor_free(&txt_n);
+}
+
+/* ------------------------------------------------------------------------- */
+typedef struct {
+    Siglip m;
+    SafeTensors st;
+    Tokenizer tok;
+} SiglipBundle;
+
+static int siglip_open(SiglipBundle *b, const char *dir) {
+    char *path;
+    cJSON *cfg = open_config(dir, "siglip", &path);
+    SiglipConfig c;
+    int rc = !cfg || siglip_config_parse(cfg, path, &c);
+    free(path);
+    cJSON_Delete(cfg);
+    if (rc || st_open_dir(&b->st, dir)) return -1;
+    if (siglip_load(&b->m, &b->st, &c) || tokenizer_open(dir, &b->tok)) return -1;
+    return 0;
+}
+
+static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, const LessonArgs *a,
+                        Recorder *rec, Tensor *image_features, Tensor *text_features) {
+    const SiglipVisionConfig *vc = &b->m.config.vision_config;
+    Tensor pixel_values, ids, mask, logits;
+    lesson_cell("SigLIP: inputs (padding=\"max_length\")");
+    if (preprocess(dir, img, &pixel_values) ||
+        tokenizer_encode_batch(&b->tok, siglip_captions, N_SIGLIP, SIGLIP_MAX_LENGTH, &ids, &mask))
+        vlm_die("05_clip_vs_siglip");
+    show("input_ids: ", &ids);
+    show("pixel_values: ", &pixel_values);
+    printf("(every text is padded to %d ids; the model gets no attention_mask and reads the pads)\n",
+           SIGLIP_MAX_LENGTH);
+    rec_tensor(rec, &ids, "input_ids");
+    rec_tensor(rec, &pixel_values, "pixel_values");
+
+    lesson_cell("SigLIP: one sigmoid per (image, text) pair");
+    if (siglip_get_image_features(&b->m, tensor_f(&pixel_values), 1, image_features, rec) ||
+        siglip_get_text_features(&b->m, tensor_i(&ids), NULL, N_SIGLIP, (int)ids.shape[1],
+                                 text_features, rec))
+        vlm_die("05_clip_vs_siglip");
+    lap(a->time, "SigLIP image + text towers");
+    siglip_logits(&b->m, image_features, text_features, &logits, rec);
+    printf("logits_per_image = cos * exp(logit_scale) + logit_bias  (%.4f, %.4f): ",
+           expf(b->m.logit_scale), b->m.logit_bias);
+    tensor_print(&logits);
+    float sum = 0;
+    for (int t = 0; t < N_SIGLIP; t++) {
+        float p = sigmoid(tensor_f(&logits)[t]);
+        sum += p;
+        printf("%.1f%% confidence score for '%s'\n", 100 * p, siglip_captions[t]);
+    }
+    printf("sum = %.1f%%: the scores do not add up to 1, each is its own yes/no\n", 100 * sum);
+
+    lesson_cell("SigLIP vision tower: is there a CLS token?  What is pooler_output?");
+    SiglipVisionOutput vo;
+    if (siglip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, vc->image_size,
+                              vc->image_size, NULL, NULL, -1, 0, &vo, NULL, ""))
+        vlm_die("05_clip_vs_siglip");
+    int g = vc->image_size / vc->patch_size;
+    show("last_hidden_state: ", &vo.last_hidden_state);
+    show("pooler_output:     ", &vo.pooler_output);
+    printf("No CLS token: %d / %d = %d patches per side, %d x %d = %d patch states, nothing else\n"
+           "(the conv drops the last %d pixels of each side).\n",
+           vc->image_size, vc->patch_size, g, g, g, g * g, vc->image_size - g * vc->patch_size);
+    printf("pooler_output is not a token: a learned probe vector (head.probe) is the one query of\n"
+           "a %d-head attention over all %d patch states (nn.MultiheadAttention), followed by\n"
+           "a LayerNorm + MLP with a residual: attention pooling.\n", vc->num_attention_heads, g * g);
+    lap(a->time, "SigLIP vision tower again");
+
+    siglip_vision_output_free(&vo);
+    tensor_free(&pixel_values), tensor_free(&ids), tensor_free(&mask), tensor_free(&logits);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Score the captions in keep[] (indices into siglip_captions) with both models. */
+static void score_both(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_img,
+                       const Tensor *clip_txt, const Tensor *sig_img, const Tensor *sig_txt,
+                       const int *keep, int n, float *clip_p, float *sig_p) {
+    int Dc = (int)clip_txt->shape[1], Ds = (int)sig_txt->shape[1];
+    int64_t sc[2] = {n, Dc}, ss[2] = {n, Ds};
+    Tensor ct = tensor_new(DT_F32, 2, sc), stx = tensor_new(DT_F32, 2, ss), cl, sl;
+    for (int i = 0; i < n; i++) { /* each text's features do not depend on the others */
+        memcpy(tensor_f(&ct) + (size_t)i * Dc, tensor_f(clip_txt) + (size_t)keep[i] * Dc, sizeof(float) * Dc);
+        memcpy(tensor_f(&stx) + (size_t)i * Ds, tensor_f(sig_txt) + (size_t)keep[i] * Ds, sizeof(float) * Ds);
+    }
+    clip_logits(&cb->m, clip_img, &ct, &cl, NULL);
+    siglip_logits(&sb->m, sig_img, &stx, &sl, NULL);
+    softmax(tensor_f(&cl), 1, n);
+    for (int i = 0; i < n; i++) {
+        clip_p[i] = tensor_f(&cl)[i];
+        sig_p[i] = sigmoid(tensor_f(&sl)[i]);
+    }
+    tensor_free(&ct), tensor_free(&stx), tensor_free(&cl), tensor_free(&sl);
+}
+
+static void side_by_side(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_img,
+                         const Tensor *sig_img, const Tensor *sig_txt, const LessonArgs *a) {
+    lesson_cell("Side by side: softmax (CLIP) vs sigmoid (SigLIP), same image, same captions");
+    Tensor ids, clip_txt;
+    if (clip_texts(cb, siglip_captions, N_SIGLIP, &ids, &clip_txt, NULL)) vlm_die("05_clip_vs_siglip");
+    int all[N_SIGLIP] = {0, 1, 2}, two[2] = {0, 1};
+    float c3[N_SIGLIP], s3[N_SIGLIP], c2[2], s2[2];
+    score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, all, N_SIGLIP, c3, s3);
+    score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, two, 2, c2, s2);
+    printf("%-16s | %14s %14s | %14s %14s\n", "", "CLIP softmax", "", "SigLIP sigmoid", "");
+    printf("%-16s | %14s %14s | %14s %14s\n", "caption", "3 captions", "without last", "3 captions",
+           "without last");
+    float sc3 = 0, sc2 = 0, ss3 = 0, ss2 = 0;
+    for (int t = 0; t < N_SIGLIP; t++) {
+        char w[2][16] = {"-", "-"};
+        if (t < 2) {
+            snprintf(w[0], sizeof w[0], "%.1f%%", 100 * c2[t]);
+            snprintf(w[1], sizeof w[1], "%.1f%%", 100 * s2[t]);
+            sc2 += c2[t], ss2 += s2[t];
+        }
+        sc3 += c3[t], ss3 += s3[t];
+        printf("%-16s | %13.1f%% %14s | %13.1f%% %14s\n", siglip_captions[t], 100 * c3[t], w[0],
+               100 * s3[t], w[1]);
+    }
+    printf("%-16s | %13.1f%% %13.1f%% | %13.1f%% %13.1f%%\n", "sum", 100 * sc3, 100 * sc2,
+           100 * ss3, 100 * ss2);
+    printf("Removing '%s': CLIP's softmax hands its share to the remaining captions (they\n"
+           "always sum to 100%%); SigLIP's sigmoid scores do not move, because each pair is scored\n"
+           "alone.  Softmax answers \"which of these captions?\", sigmoid \"does this caption fit?\".\n",
+           siglip_captions[2]);
+    lap(a->time, "side by side");
+    tensor_free(&ids), tensor_free(&clip_txt);
+}
+
+/* Copy every tensor of src into dst under "<prefix><name>". */
+static void merge_into(Recorder *dst, const Recorder *src, const char *prefix) {
+    for (int i = 0; i < src->n; i++) rec_tensor(dst, &src->tensors[i], "%s%s", prefix, src->names[i]);
+}
+
+int main(int argc, char **argv) {
+    LessonArgs a;
+    lesson_args(argc, argv, "Lesson 5: CLIP (softmax over texts) vs SigLIP (sigmoid per pair)", &a);
+    int clip_builtin, siglip_builtin;
+    char *clip_dir = lesson_model(a.clip, "clip-vit-large-patch14", "clip-tiny", &clip_builtin);
+    char *siglip_dir = lesson_model(a.siglip, "siglip-so400m-patch14-384", "siglip-tiny", &siglip_builtin);
+    char *image_path = a.image ? xstrdup(a.image) : lesson_repo_path("data/images/chelsea_256x170.png");
+    Recorder crec, srec, *cr = a.dump ? &crec : NULL, *sr = a.dump ? &srec : NULL;
+    rec_init(&crec);
+    rec_init(&srec);
+    t_last = now_seconds();
+
+    Image img;
+    if (image_load(image_path, &img)) vlm_die(argv[0]);
+    printf("Image: %s (%d x %d)\n", image_path, img.width, img.height);
+    ClipBundle cb;
+    SiglipBundle sb;
+    if (clip_open(&cb, clip_dir)) vlm_die(argv[0]);
+    lap(a.time, "load CLIP");
+    if (siglip_open(&sb, siglip_dir)) vlm_die(argv[0]);
+    lap(a.time, "load SigLIP");
+    if (clip_builtin || siglip_builtin)
+        printf("(random weights: the percentages below show the mechanics, not real judgements)\n");
+
+    Tensor clip_img, sig_img, sig_txt;
+    clip_part(&cb, clip_dir, &img, &a, cr, &clip_img);
+    siglip_part(&sb, siglip_dir, &img, &a, sr, &sig_img, &sig_txt);
+    side_by_side(&cb, &sb, &clip_img, &sig_img, &sig_txt, &a);
+
+    if (a.dump) {
+        Recorder all;
+        rec_init(&all);
+        merge_into(&all, &crec, "clip.");
+        merge_into(&all, &srec, "siglip.");
+        if (rec_write(&all, a.dump)) vlm_die(argv[0]);
+        printf("Wrote %s (%d tensors: golden names under clip. and siglip.)\n", a.dump, all.n);
+        rec_free(&all);
+    }
+    tensor_free(&clip_img), tensor_free(&sig_img), tensor_free(&sig_txt);
+    tokenizer_close(&cb.tok), tokenizer_close(&sb.tok);
+    clip_free(&cb.m), siglip_free(&sb.m);
+    st_close(&cb.st), st_close(&sb.st);
+    image_free(&img);
+    rec_free(&crec), rec_free(&srec);
+    free(clip_dir), free(siglip_dir), free(image_path);
+    return 0;
+}
