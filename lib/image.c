@@ -11,6 +11,12 @@
 
 #include "util.h"
 
+/* stb_image's last failure reason, never empty. */
+static const char *stb_reason(void) {
+    const char *r = stbi_failure_reason();
+    return r && *r ? r : "decoding failed";
+}
+
 static int check_size(const char *what, long w, long h) {
     if (w < 1 || h < 1) return vlm_fail("%s: image has size %ldx%ld (zero-sized)", what, w, h);
     if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE)
@@ -50,6 +56,17 @@ Image image_clone(const Image *img) {
     return c;
 }
 
+/* Width and height from a PNG's IHDR (signature + chunk header), or 0.  Used to
+ * explain a refusal: stb_image rejects very large PNGs itself ("unknown image
+ * type"), and the user should read the real reason. */
+static int png_header_size(const uint8_t *d, size_t len, long *w, long *h) {
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (len < 24 || memcmp(d, sig, 8) != 0 || memcmp(d + 12, "IHDR", 4) != 0) return 0;
+    *w = ((long)d[16] << 24) | ((long)d[17] << 16) | ((long)d[18] << 8) | d[19];
+    *h = ((long)d[20] << 24) | ((long)d[21] << 16) | ((long)d[22] << 8) | d[23];
+    return 1;
+}
+
 int image_load_memory(const uint8_t *data, size_t len, const char *what, Image *img) {
     memset(img, 0, sizeof *img);
     if (len == 0) return vlm_fail("%s: empty file, not an image", what);
@@ -57,8 +74,14 @@ int image_load_memory(const uint8_t *data, size_t len, const char *what, Image *
     /* Read only the header first: a file claiming 100000x100000 pixels must be
      * refused before a 30 GB decode buffer is requested. */
     int w = 0, h = 0, comp = 0;
-    if (!stbi_info_from_memory(data, (int)len, &w, &h, &comp))
-        return vlm_fail("%s: not a readable image (stb_image: %s)", what, stbi_failure_reason());
+    if (!stbi_info_from_memory(data, (int)len, &w, &h, &comp)) {
+        long pw, ph;
+        if (png_header_size(data, len, &pw, &ph)) {
+            if (check_size(what, pw, ph)) return -1;
+            return vlm_fail("%s: corrupt PNG header (stb_image: %s)", what, stb_reason());
+        }
+        return vlm_fail("%s: not a readable image (stb_image: %s)", what, stb_reason());
+    }
     if (check_size(what, w, h)) return -1;
     /* Files with alpha (gray+alpha, RGBA, palette with transparency) are
      * decoded as RGBA so the alpha plane can be kept; the rest straight to RGB
@@ -68,7 +91,7 @@ int image_load_memory(const uint8_t *data, size_t len, const char *what, Image *
     int w2 = 0, h2 = 0, c2 = 0;
     uint8_t *pix = stbi_load_from_memory(data, (int)len, &w2, &h2, &c2, req);
     if (!pix) return vlm_fail("%s: corrupt or unsupported image data (stb_image: %s)", what,
-                              stbi_failure_reason());
+                              stb_reason());
     if (w2 != w || h2 != h) {
         stbi_image_free(pix);
         return vlm_fail("%s: image header says %dx%d but the data decodes as %dx%d", what, w, h, w2,
