@@ -1,0 +1,242 @@
+/* Lesson 6 — the whole projector-to-LLM pipeline: an image question answered in C.
+ *
+ * HuggingFaceTB/SmolVLM-256M-Instruct is built from the parts of the earlier lessons:
+ *   image processor (LANCZOS) -> pixel_values            [1, frames, 3, 512, 512]
+ *   SigLIP vision tower (lessons 4-5) -> patch states     [1, 1024, 768]
+ *   pixel shuffle: every 4 x 4 block of patches -> 1 token [1, 64, 12288]
+ *   projector (one Linear)                                [1, 64, 576]
+ *   the prompt, with one <image> placeholder per image token, embedded by the LLM;
+ *   the placeholder rows replaced by the image features ("unified embedding decoder")
+ *   SmolLM2-style decoder (lessons 1-2) -> logits, then greedy generation with a KV cache.
+ * The LLaVA contrast: CLIP-L/14 at 336 gives 576 tokens per image, SmolVLM 64.
+ *
+ *   build/lessons/06_projector_pipeline [--model DIR] [--image FILE] [--text QUESTION]
+ *                                       [--max-new-tokens N] [--dump F] [--time]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idefics3.h"
+#include "image.h"
+#include "image_processor.h"
+#include "image_splice.h"
+#include "lesson.h"
+#include "ops.h"
+#include "pixel_shuffle.h"
+#include "tensor_print.h"
+#include "tokenizer.h"
+#include "util.h"
+
+static double t_last;
+static void lap(int on, const char *what) {
+    double t = now_seconds();
+    if (on) printf("[time] %-28s %8.2f ms\n", what, (t - t_last) * 1e3);
+    t_last = t;
+}
+
+static void print_shape(const char *label, const float *data, int ndim, const int64_t *shape) {
+    Tensor t = tensor_wrap(DT_F32, (void *)data, ndim, shape);
+    printf("%s", label);
+    tensor_print_shape(&t);
+}
+
+/* The prompt as tokens, each run of <image> shown once with its length. */
+static void print_tokens(const Tokenizer *tok, const int64_t *ids, int n, int64_t image_id) {
+    int row = 0;
+    for (int i = 0; i < n;) {
+        if (ids[i] == image_id) {
+            int j = i;
+            while (j < n && ids[j] == image_id) j++;
+            printf(" [<image> x %d = image features %d..%d]", j - i, row, row + j - i - 1);
+            row += j - i;
+            i = j;
+            continue;
+        }
+        const char *s = tokenizer_token(tok, ids[i]);
+        printf(" %s", s ? s : "?");
+        i++;
+    }
+    printf("\n");
+}
+
+/* Streaming: decode everything generated so far and print what is new. */
+typedef struct {
+    const Tokenizer *tok;
+    int64_t *ids;
+    int n;
+    size_t printed;
+} Stream;
+
+static void on_token(int64_t id, void *ctx) {
+    Stream *s = ctx;
+    s->ids[s->n++] = id;
+    char *text = tokenizer_decode(s->tok, s->ids, s->n, 1);
+    if (!text) return;
+    size_t len = strlen(text);
+    /* hold back a trailing U+FFFD: an incomplete UTF-8 sequence the next token finishes */
+    if (len >= 3 && memcmp(text + len - 3, "\xEF\xBF\xBD", 3) == 0) len -= 3;
+    if (len > s->printed) {
+        fwrite(text + s->printed, 1, len - s->printed, stdout);
+        s->printed = len;
+    }
+    fflush(stdout);
+    free(text);
+}
+
+int main(int argc, char **argv) {
+    LessonArgs a;
+    lesson_args(argc, argv, "Lesson 6: the projector-to-LLM pipeline (SmolVLM / Idefics3)", &a);
+    int builtin;
+    char *dir = lesson_model(a.model, "SmolVLM-256M-Instruct", "smolvlm-tiny", &builtin);
+    char *image_path = a.image ? xstrdup(a.image) : lesson_repo_path("data/images/chelsea_256x170.png");
+    const char *question = a.text ? a.text : "What is in this image?";
+    int max_new = a.max_new_tokens >= 0 ? a.max_new_tokens : (builtin ? 16 : 64);
+    Recorder rec, *r = a.dump ? &rec : NULL;
+    rec_init(&rec);
+    t_last = now_seconds();
+
+    Idefics3Config c;
+    SafeTensors st;
+    Idefics3 m;
+    Tokenizer tok;
+    ImageProcessor proc;
+    if (idefics3_config_load(dir, &c) || st_open_dir(&st, dir) || idefics3_load(&m, &st, &c) ||
+        tokenizer_open(dir, &tok) || image_processor_open(dir, &proc))
+        vlm_die(argv[0]);
+    int Dv = c.vision.hidden_size, Dt = c.text.hidden_size, s = c.scale_factor;
+    int N = c.patches_per_frame, T = c.image_seq_len, V = c.text.vocab_size;
+    lap(a.time, "load model");
+
+    lesson_cell("The image processor");
+    Image img;
+    if (image_load(image_path, &img)) vlm_die(argv[0]);
+    printf("Image: %s (%d x %d), question: \"%s\"\n", image_path, img.width, img.height, question);
+    if (proc.do_image_splitting) {
+        /* SmolVLM's processor would also cut the image into 512 x 512 tiles, each one
+         * more frame of 64 tokens; the lesson follows one frame, the global image */
+        printf("(image splitting switched off: one %dx%d frame)\n", proc.max_image_size,
+               proc.max_image_size);
+        proc.do_image_splitting = 0;
+    }
+    image_processor_print(&proc);
+    Tensor pixel_values;
+    ImageGrid grid;
+    if (image_processor_run_grid(&proc, &img, &pixel_values, &grid, r)) vlm_die(argv[0]);
+    if (pixel_values.ndim != 5 || pixel_values.shape[3] != c.vision.image_size ||
+        pixel_values.shape[4] != c.vision.image_size) {
+        fprintf(stderr, "%s: the processor makes %lldx%lld frames, the vision tower reads %dx%d\n",
+                argv[0], (long long)pixel_values.shape[pixel_values.ndim - 2],
+                (long long)pixel_values.shape[pixel_values.ndim - 1], c.vision.image_size,
+                c.vision.image_size);
+        return 1;
+    }
+    int frames = (int)(pixel_values.shape[0] * pixel_values.shape[1]);
+    printf("pixel_values: ");
+    tensor_print_shape(&pixel_values);
+    lap(a.time, "preprocess image");
+
+    lesson_cell("Vision tower (SigLIP): one vector per patch");
+    float *states;
+    int n;
+    if (idefics3_vision(&m, tensor_f(&pixel_values), frames, &states, &n, r)) vlm_die(argv[0]);
+    printf("%d x %d pixels / patch %d = %d x %d = %d patches of width %d\n", c.vision.image_size,
+           c.vision.image_size, c.vision.patch_size, c.vision.image_size / c.vision.patch_size,
+           c.vision.image_size / c.vision.patch_size, N, Dv);
+    print_shape("patch states: ", states, 3, (int64_t[]){n, N, Dv});
+    lap(a.time, "vision tower");
+
+    lesson_cell("Pixel shuffle: s x s neighbouring patches -> one token");
+    float *shuffled = xmalloc(sizeof(float) * (size_t)n * N * Dv);
+    if (pixel_shuffle(shuffled, states, n, N, Dv, s, dir)) vlm_die(argv[0]);
+    printf("scale_factor %d: %d patches -> %d tokens, width %d x %d = %d\n", s, N, T, Dv, s * s,
+           Dv * s * s);
+    print_shape("after pixel shuffle: ", shuffled, 3, (int64_t[]){n, T, (int64_t)Dv * s * s});
+
+    lesson_cell("Projector: one Linear into the LLM's embedding space");
+    float *features = xmalloc(sizeof(float) * (size_t)n * T * Dt);
+    idefics3_project(&m, shuffled, n * T, features);
+    rec_f32(r, shuffled, 3, (int64_t[]){n, T, (int64_t)Dv * s * s}, "connector.pixel_shuffle");
+    rec_f32(r, features, 3, (int64_t[]){n, T, Dt}, "connector.image_features");
+    printf("modality_projection.proj.weight [%d, %d] (no bias)\n", Dt, Dv * s * s);
+    print_shape("after the projector: ", features, 3, (int64_t[]){n, T, Dt});
+    lap(a.time, "pixel shuffle + projector");
+
+    lesson_cell("The prompt: one <image> token per image feature");
+    char *prompt = idefics3_prompt(question, grid.rows, grid.cols, T);
+    IdList ids = {0};
+    if (tokenizer_encode(&tok, prompt, &ids)) vlm_die(argv[0]);
+    int L = ids.n, placeholders = count_image_tokens(ids.ids, L, c.image_token_id);
+    Tensor ids_t = tensor_wrap(DT_I64, ids.ids, 2, (int64_t[]){1, L});
+    printf("input_ids: ");
+    tensor_print_shape(&ids_t);
+    tensor_print(&ids_t);
+    printf("tokens:");
+    print_tokens(&tok, ids.ids, L, c.image_token_id);
+    printf("%d <image> tokens (id %lld) for %d frame(s) x %d features\n", placeholders,
+           (long long)c.image_token_id, n, T);
+
+    lesson_cell("Merged embeddings: the <image> rows replaced by the image features");
+    float *x = xmalloc(sizeof(float) * (size_t)L * Dt), *merged = xmalloc(sizeof(float) * (size_t)L * Dt);
+    if (llama_embed(&m.text, ids.ids, L, x)) vlm_die(argv[0]);
+    int first = 0;
+    while (first < L && ids.ids[first] != c.image_token_id) first++;
+    printf("token embedding of the first <image> (position %d): [%.4f, %.4f, %.4f, ...]\n", first,
+           x[(size_t)first * Dt], x[(size_t)first * Dt + 1], x[(size_t)first * Dt + 2]);
+    if (idefics3_embed(&m, ids.ids, 1, L, features, n * T, x, r)) vlm_die(argv[0]);
+    printf("after the splice (image feature 0):          [%.4f, %.4f, %.4f, ...]\n",
+           x[(size_t)first * Dt], x[(size_t)first * Dt + 1], x[(size_t)first * Dt + 2]);
+    print_shape("merged embeddings: ", x, 3, (int64_t[]){1, L, Dt});
+    memcpy(merged, x, sizeof(float) * (size_t)L * Dt);
+
+    lesson_cell("The decoder reads it like any other prompt");
+    if (llama_forward(&m.text, x, 1, L, NULL, NULL, r, "text.")) vlm_die(argv[0]);
+    float *logits = xmalloc(sizeof(float) * (size_t)L * V);
+    llama_logits(&m.text, x, L, logits);
+    rec_f32(r, logits, 3, (int64_t[]){1, L, V}, "text.logits");
+    print_shape("logits: ", logits, 3, (int64_t[]){1, L, V});
+    float *last = logits + (size_t)(L - 1) * V;
+    softmax(last, 1, V);
+    int top[5];
+    float prob[5];
+    topk(last, V, 5, top, prob);
+    printf("next token after \"Assistant:\":\n");
+    for (int i = 0; i < 5; i++) {
+        const char *t = tokenizer_token(&tok, top[i]);
+        printf("  %6d %-16s %.4f\n", top[i], t ? t : "?", prob[i]);
+    }
+    lap(a.time, "decoder (prompt)");
+
+    lesson_cell("The answer, greedy, token by token (KV cache)");
+    int64_t stop[8];
+    int n_stop = idefics3_stop_ids(dir, &c, stop, 8);
+    Stream stream = {&tok, xmalloc(sizeof(int64_t) * (size_t)(max_new > 0 ? max_new : 1)), 0, 0};
+    int64_t *out = xmalloc(sizeof(int64_t) * (size_t)(max_new > 0 ? max_new : 1));
+    printf("Assistant:");
+    int got = llama_generate(&m.text, merged, L, max_new, stop, n_stop, out, NULL, on_token, &stream);
+    if (got < 0) vlm_die(argv[0]);
+    printf("\n(%d tokens%s)\n", got,
+           got > 0 && got < max_new ? ", stopped at <end_of_utterance>" : "");
+    lap(a.time, "generation");
+
+    lesson_cell("LLaVA contrast: tokens per image");
+    printf("this model: (%d/%d)^2 = %d patches / %d^2 = %d tokens per %dx%d frame\n",
+           c.vision.image_size, c.vision.patch_size, N, s, T, c.vision.image_size, c.vision.image_size);
+    printf("LLaVA-1.5 (CLIP-L/14 at 336, hidden_states[-2] without CLS, 2-layer MLP): "
+           "(336/14)^2 = 576 tokens per image\n");
+    printf("SmolVLM-256M (SigLIP-B/16 at 512, pixel shuffle 4): (512/16)^2 / 4^2 = 64 tokens\n");
+
+    if (r && rec_write(r, a.dump)) vlm_die(argv[0]);
+    if (r) printf("\nwrote %d tensors to %s\n", r->n, a.dump);
+    free(stream.ids), free(out), free(logits), free(x), free(merged), free(prompt);
+    free(features), free(shuffled), free(states);
+    ids_free(&ids);
+    tensor_free(&pixel_values);
+    image_free(&img);
+    tokenizer_close(&tok);
+    idefics3_free(&m);
+    st_close(&st);
+    rec_free(&rec);
+    free(dir), free(image_path);
+    return 0;
+}
