@@ -220,8 +220,10 @@ int image_resize(const Image *in, int out_w, int out_h, int resample, Image *out
         if (!need_v) {
             pass_horizontal(in, 0, &ch, out);
         } else {
-            Image tmp; /* the 8-bit intermediate: rounded and clipped */
-            image_new(out_w, row1 - row0, &tmp);
+            /* The 8-bit intermediate: rounded and clipped.  Allocated directly:
+             * out_w x (rows used) may exceed the limits that apply to files. */
+            Image tmp = {out_w, row1 - row0, NULL, NULL};
+            tmp.rgb = xmalloc((size_t)tmp.width * (size_t)tmp.height * 3);
             pass_horizontal(in, row0, &ch, &tmp);
             pass_vertical(&tmp, row0, &cv, out);
             image_free(&tmp);
