@@ -58,10 +58,21 @@ static cJSON *open_config(const char *dir, const char *model_type, char **path) 
     return cfg;
 }
 
-/* pixel_values [1, 3, S, S] from the image file, through the folder's processor. */
-static int preprocess(const char *dir, const Image *img, Tensor *pixel_values) {
+/* pixel_values [1, C, S, S] from the image file, through the folder's processor;
+ * the processor's output size must be the size config.json's vision tower reads. */
+static int preprocess(const char *dir, const Image *img, int C, int S, Tensor *pixel_values) {
     ImageProcessor proc;
-    return image_processor_open(dir, &proc) || image_processor_run(&proc, img, pixel_values, NULL);
+    if (image_processor_open(dir, &proc) || image_processor_run(&proc, img, pixel_values, NULL))
+        return -1;
+    const Tensor *p = pixel_values;
+    if (p->ndim != 4 || p->shape[0] != 1 || p->shape[1] != C || p->shape[2] != S || p->shape[3] != S) {
+        char got[64];
+        tensor_shape_str(p, got, sizeof got);
+        tensor_free(pixel_values);
+        return vlm_fail("%s: preprocessor_config.json gives pixel_values %s, config.json's vision "
+                        "tower reads [1, %d, %d, %d]", dir, got, C, S, S);
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -101,7 +112,9 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, const Le
     const ClipConfig *c = &b->m.config;
     Tensor pixel_values, ids, text_features, logits;
     lesson_cell("CLIP: inputs");
-    if (preprocess(dir, img, &pixel_values)) vlm_die("05_clip_vs_siglip");
+    if (preprocess(dir, img, c->vision_config.num_channels, c->vision_config.image_size,
+                   &pixel_values))
+        vlm_die("05_clip_vs_siglip");
     if (clip_texts(b, clip_captions, N_CLIP, &ids, &text_features, rec)) vlm_die("05_clip_vs_siglip");
     printf("captions: \"%s\", \"%s\"\n", clip_captions[0], clip_captions[1]);
     show("input_ids: ", &ids);
@@ -192,7 +205,7 @@ static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, cons
     const SiglipVisionConfig *vc = &b->m.config.vision_config;
     Tensor pixel_values, ids, mask, logits;
     lesson_cell("SigLIP: inputs (padding=\"max_length\")");
-    if (preprocess(dir, img, &pixel_values) ||
+    if (preprocess(dir, img, vc->num_channels, vc->image_size, &pixel_values) ||
         tokenizer_encode_batch(&b->tok, siglip_captions, N_SIGLIP, SIGLIP_MAX_LENGTH, &ids, &mask))
         vlm_die("05_clip_vs_siglip");
     show("input_ids: ", &ids);
