@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matmul_fast.h"
 #include "util.h"
 
 void linear_ref(float *y, const float *x, const float *W, const float *b, int n, int in, int out) {
@@ -79,7 +80,7 @@ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 float quick_gelu(float x) { return x * sigmoid(1.702f * x); }
 float silu(float x) { return x * sigmoid(x); }
 
-void activation(float *x, int64_t n, Activation act) {
+void activation_ref(float *x, int64_t n, Activation act) {
     for (int64_t i = 0; i < n; i++) {
         switch (act) {
         case ACT_GELU: x[i] = gelu(x[i]); break;
@@ -201,9 +202,9 @@ void rope(float *x, int H, int L, int D, const int64_t *pos, float theta) {
     }
 }
 
-void attention(float *ctx, float *probs, const float *q, const float *k, const float *v, int H,
-               int KVH, int Lq, int Lk, int kv_rows, int D, float scale, const int64_t *key_mask,
-               int causal, int q_offset) {
+void attention_ref(float *ctx, float *probs, const float *q, const float *k, const float *v,
+                   int H, int KVH, int Lq, int Lk, int kv_rows, int D, float scale,
+                   const int64_t *key_mask, int causal, int q_offset) {
     int group = H / KVH;
     float *row = xmalloc(sizeof(float) * (size_t)Lk);
     for (int h = 0; h < H; h++) {
@@ -258,6 +259,17 @@ void merge_heads(float *out, const float *x, int B, int H, int L, int D) {
                        x + (((int64_t)b * H + h) * L + l) * D, sizeof(float) * (size_t)D);
 }
 
+/* The entry points the models call: the fast paths of matmul_fast.c, which
+ * tests/test_fast_kernels.c checks against the *_ref loops above. */
 void linear(float *y, const float *x, const float *W, const float *b, int n, int in, int out) {
-    linear_ref(y, x, W, b, n, in, out);
+    linear_fast(y, x, W, b, n, in, out);
+}
+
+void activation(float *x, int64_t n, Activation act) { activation_fast(x, n, act); }
+
+void attention(float *ctx, float *probs, const float *q, const float *k, const float *v, int H,
+               int KVH, int Lq, int Lk, int kv_rows, int D, float scale, const int64_t *key_mask,
+               int causal, int q_offset) {
+    attention_fast(ctx, probs, q, k, v, H, KVH, Lq, Lk, kv_rows, D, scale, key_mask, causal,
+                   q_offset);
 }

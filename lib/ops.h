@@ -35,6 +35,7 @@ float quick_gelu(float x);    /* x * sigmoid(1.702 x) (CLIP) */
 float silu(float x);          /* x * sigmoid(x) */
 float sigmoid(float x);
 void activation(float *x, int64_t n, Activation act); /* in place */
+void activation_ref(float *x, int64_t n, Activation act); /* the plain loop */
 
 /* ---- normalisation ------------------------------------------------------ */
 /* y = (x - mean) / sqrt(var + eps) * w + b over the last dim (biased variance). y may alias x. */
@@ -69,6 +70,10 @@ void rope(float *x, int H, int L, int D, const int64_t *pos, float theta);
 void attention(float *ctx, float *probs, const float *q, const float *k, const float *v, int H,
                int KVH, int Lq, int Lk, int kv_rows, int D, float scale, const int64_t *key_mask,
                int causal, int q_offset);
+/* The plain loop behind attention() (the fast path is attention_fast, matmul_fast.h). */
+void attention_ref(float *ctx, float *probs, const float *q, const float *k, const float *v,
+                   int H, int KVH, int Lq, int Lk, int kv_rows, int D, float scale,
+                   const int64_t *key_mask, int causal, int q_offset);
 
 /* (B, L, H*D) <-> (B, H, L, D), as view(b, l, h, d).transpose(1, 2) does. */
 void split_heads(float *out, const float *x, int B, int L, int H, int D);

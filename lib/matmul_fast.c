@@ -1,0 +1,332 @@
+/* matmul_fast.c — fast linear and attention; see matmul_fast.h.
+ *
+ * Read in this order: linear_fast() (the two paths), gemm() (tiles and
+ * panels), attention_fast().  The SIMD inner loops are in kernels_fast.inc.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+/* Let `acc += a * b` on vectors become one FMA (GCC keeps ISO C's -ffp-contract=off
+ * under -std=c11; clang contracts within an expression by default).  Only this file:
+ * the reference kernels in ops.c keep their plain rounding. */
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
+#include "matmul_fast.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "tensor.h"
+#include "util.h"
+
+/* OpenMP pragmas that vanish (without a warning) in a build without -fopenmp. */
+#ifdef _OPENMP
+#define OMP(x) _Pragma(#x)
+#else
+#define OMP(x)
+#endif
+
+/* ---- the micro-kernels, one copy per instruction set ---- */
+
+#define MR_MAX 12
+#define NR_MAX 32
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define KNAME(x) x##_avx512
+#define KATTR __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+#define VF 16
+#define MR 12
+#include "kernels_fast.inc"
+#undef KNAME
+#undef KATTR
+#undef VF
+#undef MR
+
+#define KNAME(x) x##_avx2
+#define KATTR __attribute__((target("avx2,fma")))
+#define VF 8
+#define MR 6
+#include "kernels_fast.inc"
+#undef KNAME
+#undef KATTR
+#undef VF
+#undef MR
+#endif
+
+/* Portable: 4-wide vectors (SSE2 / NEON, or scalar code elsewhere). */
+#define KNAME(x) x##_generic
+#define KATTR
+#define VF 4
+#define MR 6
+#include "kernels_fast.inc"
+#undef KNAME
+#undef KATTR
+#undef VF
+#undef MR
+
+typedef struct {
+    const char *name;
+    int mr, nr; /* tile: mr rows of x by nr = 2 * VF outputs */
+    void (*kernel)(int K, const float *a, int64_t lda, const float *bp, float *c, int64_t ldc);
+    void (*gemv)(float *y, const float *x, const float *W, int in, int o0, int o1);
+    void (*gemv_bf16)(float *y, const float *x, const uint16_t *W, int in, int o0, int o1);
+} Kernels;
+
+static const Kernels *kernels(void) {
+    static const Kernels generic = {"generic", 6, 8, kernel_generic, gemv_generic, gemv_bf16_generic};
+#if defined(__x86_64__) && defined(__GNUC__)
+    static const Kernels avx512 = {"avx512", 12, 32, kernel_avx512, gemv_avx512, gemv_bf16_avx512};
+    static const Kernels avx2 = {"avx2", 6, 16, kernel_avx2, gemv_avx2, gemv_bf16_avx2};
+    /* VLM_ISA=avx2|generic forces a narrower set (for tests and comparisons). */
+    const char *force = getenv("VLM_ISA");
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
+        !(force && (strcmp(force, "avx2") == 0 || strcmp(force, "generic") == 0)))
+        return &avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        !(force && strcmp(force, "generic") == 0))
+        return &avx2;
+#endif
+    return &generic;
+}
+
+const char *fast_kernel_isa(void) { return kernels()->name; }
+
+int fast_num_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static int imin(int a, int b) { return a < b ? a : b; }
+
+/* ---- linear ---- */
+
+/* Weights are f32 or bf16; everything after packing sees f32. */
+typedef struct {
+    const float *f32;
+    const uint16_t *bf16;
+} Weights;
+
+/* Pack W[j0 .. j0+nr) x [k0 .. k0+kc) transposed into a k-major panel
+ * bp[k * NR + j]; rows past `out` are zero. */
+static void pack_panel(float *bp, Weights W, int in, int out, int j0, int k0, int kc, int NR) {
+    for (int j = 0; j < NR; j++) {
+        if (j0 + j >= out) {
+            for (int k = 0; k < kc; k++) bp[k * NR + j] = 0.0f;
+        } else if (W.f32) {
+            const float *w = W.f32 + (int64_t)(j0 + j) * in + k0;
+            for (int k = 0; k < kc; k++) bp[k * NR + j] = w[k];
+        } else {
+            const uint16_t *w = W.bf16 + (int64_t)(j0 + j) * in + k0;
+            for (int k = 0; k < kc; k++) bp[k * NR + j] = bf16_to_f32(w[k]);
+        }
+    }
+}
+
+/* y += x W^T for n >= 2.  Every thread takes whole panels of NR outputs:
+ * for each block of KC inputs it packs the panel (so it is contiguous and
+ * stays in L1), then sweeps all row tiles of x across it.  Row blocks of MC
+ * keep the rows of x being swept in L2. */
+enum { KC = 256, MC = 384 };
+
+static void gemm(float *y, const float *x, Weights W, int n, int in, int out, const Kernels *kr) {
+    int MR = kr->mr, NR = kr->nr;
+    int npanel = (out + NR - 1) / NR, nfull = n / MR, rem = n % MR;
+    /* the last, partial row tile: copied into MR zero-padded rows */
+    float *xtail = NULL;
+    if (rem) {
+        xtail = xcalloc((size_t)MR * in, sizeof(float));
+        memcpy(xtail, x + (int64_t)nfull * MR * in, sizeof(float) * (size_t)rem * in);
+    }
+    int ntile = nfull + (rem ? 1 : 0), tiles_per_block = MC / MR;
+OMP(omp parallel)
+    {
+        float *bp = xmalloc(sizeof(float) * (size_t)KC * NR);
+        float tile[MR_MAX * NR_MAX];
+        for (int t0 = 0; t0 < ntile; t0 += tiles_per_block) {
+            int t1 = imin(ntile, t0 + tiles_per_block);
+OMP(omp for schedule(static))
+            for (int p = 0; p < npanel; p++) {
+                int j0 = p * NR, nr = imin(NR, out - j0);
+                for (int k0 = 0; k0 < in; k0 += KC) {
+                    int kc = imin(KC, in - k0);
+                    pack_panel(bp, W, in, out, j0, k0, kc, NR);
+                    for (int t = t0; t < t1; t++) {
+                        int full = t < nfull;
+                        const float *a = full ? x + (int64_t)t * MR * in + k0 : xtail + k0;
+                        int mr = full ? MR : rem;
+                        float *c = y + (int64_t)t * MR * out + j0;
+                        if (mr == MR && nr == NR) {
+                            kr->kernel(kc, a, in, bp, c, out);
+                            continue;
+                        }
+                        /* edge tile: through a full-size scratch tile */
+                        memset(tile, 0, sizeof tile);
+                        for (int r = 0; r < mr; r++)
+                            memcpy(tile + r * NR, c + (int64_t)r * out, sizeof(float) * (size_t)nr);
+                        kr->kernel(kc, a, in, bp, tile, NR);
+                        for (int r = 0; r < mr; r++)
+                            memcpy(c + (int64_t)r * out, tile + r * NR, sizeof(float) * (size_t)nr);
+                    }
+                }
+            }
+        }
+        free(bp);
+    }
+    free(xtail);
+}
+
+/* y += x W^T for one row: memory-bound, so split W's rows across threads in
+ * contiguous chunks and read each weight exactly once. */
+static void gemv(float *y, const float *x, Weights W, int in, int out, const Kernels *kr) {
+    int chunk = 64; /* rows per work item: big enough to stream, small enough to balance */
+    int nchunk = (out + chunk - 1) / chunk;
+OMP(omp parallel for schedule(static))
+    for (int c = 0; c < nchunk; c++) {
+        int o0 = c * chunk, o1 = imin(out, o0 + chunk);
+        if (W.f32)
+            kr->gemv(y, x, W.f32, in, o0, o1);
+        else
+            kr->gemv_bf16(y, x, W.bf16, in, o0, o1);
+    }
+}
+
+static void linear_any(float *y, const float *x, Weights W, const float *b, int n, int in, int out) {
+    if (n <= 0 || out <= 0) return;
+    const Kernels *kr = kernels();
+    /* start from the bias (or 0); the kernels accumulate onto y */
+    for (int i = 0; i < n; i++) {
+        float *yi = y + (int64_t)i * out;
+        if (b)
+            memcpy(yi, b, sizeof(float) * (size_t)out);
+        else
+            memset(yi, 0, sizeof(float) * (size_t)out);
+    }
+    if (in <= 0) return;
+    if (n == 1)
+        gemv(y, x, W, in, out, kr);
+    else
+        gemm(y, x, W, n, in, out, kr);
+}
+
+void linear_fast(float *y, const float *x, const float *W, const float *b, int n, int in, int out) {
+    linear_any(y, x, (Weights){W, NULL}, b, n, in, out);
+}
+
+void linear_fast_bf16(float *y, const float *x, const uint16_t *W, const float *b, int n, int in,
+                      int out) {
+    linear_any(y, x, (Weights){NULL, W}, b, n, in, out);
+}
+
+/* ---- attention ---- */
+
+/* Turn one row of raw scores q.k into probabilities, exactly as attention_ref:
+ * scale, masked keys -> probability exactly 0, max-subtracted exp, double sum. */
+static void softmax_row(float *row, int Lk, float scale, const int64_t *key_mask, int last_key) {
+    float mx = -INFINITY;
+    for (int j = 0; j < Lk; j++) {
+        int allowed = (!key_mask || key_mask[j]) && j <= last_key;
+        row[j] = allowed ? row[j] * scale : -INFINITY;
+        if (row[j] > mx) mx = row[j];
+    }
+    double sum = 0;
+    for (int j = 0; j < Lk; j++) {
+        row[j] = row[j] == -INFINITY ? 0.0f : expf(row[j] - mx);
+        sum += row[j];
+    }
+    float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
+    for (int j = 0; j < Lk; j++) row[j] *= inv;
+}
+
+/* Work items are (head, block of MR queries).  Per item, with the keys and
+ * values of its kv head packed into panels once up front:
+ *   S[MR, Lk] = Q_blk K^T     (micro-kernel, K panels = keys transposed)
+ *   softmax each row of S     (mask, scale)
+ *   C[MR, D]  = S V           (micro-kernel, V panels = values as they are)
+ * so a thread holds one MR x Lk block of scores at a time. */
+void attention_fast(float *ctx, float *probs, const float *q, const float *k, const float *v,
+                    int H, int KVH, int Lq, int Lk, int kv_rows, int D, float scale,
+                    const int64_t *key_mask, int causal, int q_offset) {
+    if (H <= 0 || Lq <= 0 || D <= 0) return;
+    const Kernels *kr = kernels();
+    int MR = kr->mr, NR = kr->nr, group = H / KVH;
+    int kpanels = (Lk + NR - 1) / NR, ldS = kpanels * NR; /* key panels per kv head */
+    int vpanels = (D + NR - 1) / NR, ldC = vpanels * NR;  /* value panels per kv head */
+    int Lk1 = Lk > 0 ? Lk : 1;
+    float *kpack = xmalloc(sizeof(float) * (size_t)KVH * kpanels * D * NR);
+    float *vpack = xmalloc(sizeof(float) * (size_t)KVH * vpanels * Lk1 * NR);
+    int qblocks = (Lq + MR - 1) / MR, ntask = H * qblocks;
+OMP(omp parallel)
+    {
+OMP(omp for schedule(static))
+        for (int g = 0; g < KVH; g++) {
+            const float *kh = k + (int64_t)g * kv_rows * D, *vh = v + (int64_t)g * kv_rows * D;
+            for (int p = 0; p < kpanels; p++) /* keys are the rows of "W" (in = D, out = Lk) */
+                pack_panel(kpack + ((size_t)g * kpanels + p) * D * NR, (Weights){kh, NULL}, D, Lk,
+                           p * NR, 0, D, NR);
+            for (int p = 0; p < vpanels; p++) {
+                float *vp = vpack + ((size_t)g * vpanels + p) * Lk1 * NR;
+                for (int j = 0; j < Lk; j++)
+                    for (int d = 0; d < NR; d++)
+                        vp[j * NR + d] = p * NR + d < D ? vh[(int64_t)j * D + p * NR + d] : 0.0f;
+            }
+        }
+        /* (implicit barrier: every panel is packed before any block uses it) */
+        float *S = xmalloc(sizeof(float) * (size_t)MR * ldS);
+        float *C = xmalloc(sizeof(float) * (size_t)MR * ldC);
+        float *qpad = xcalloc((size_t)MR * D, sizeof(float));
+OMP(omp for schedule(dynamic))
+        for (int t = 0; t < ntask; t++) {
+            int h = t / qblocks, i0 = (t % qblocks) * MR, mr = imin(MR, Lq - i0), g = h / group;
+            const float *qb = q + ((int64_t)h * Lq + i0) * D;
+            if (mr < MR) {
+                memcpy(qpad, qb, sizeof(float) * (size_t)mr * D);
+                qb = qpad;
+            }
+            memset(S, 0, sizeof(float) * (size_t)MR * ldS);
+            for (int p = 0; p < kpanels; p++)
+                kr->kernel(D, qb, D, kpack + ((size_t)g * kpanels + p) * D * NR, S + p * NR, ldS);
+            for (int r = 0; r < MR; r++) {
+                float *row = S + (size_t)r * ldS;
+                if (r >= mr) { /* padding query: no probabilities */
+                    memset(row, 0, sizeof(float) * (size_t)Lk);
+                    continue;
+                }
+                int i = i0 + r;
+                softmax_row(row, Lk, scale, key_mask, causal ? q_offset + i : Lk);
+                if (probs) memcpy(probs + ((int64_t)h * Lq + i) * Lk, row, sizeof(float) * (size_t)Lk);
+            }
+            memset(C, 0, sizeof(float) * (size_t)MR * ldC);
+            if (Lk > 0)
+                for (int p = 0; p < vpanels; p++)
+                    kr->kernel(Lk, S, ldS, vpack + ((size_t)g * vpanels + p) * Lk1 * NR, C + p * NR,
+                               ldC);
+            for (int r = 0; r < mr; r++)
+                memcpy(ctx + ((int64_t)h * Lq + i0 + r) * D, C + (size_t)r * ldC,
+                       sizeof(float) * (size_t)D);
+        }
+        free(S), free(C), free(qpad);
+    }
+    free(kpack);
+    free(vpack);
+}
+
+/* ---- activations ---- */
+
+void activation_fast(float *x, int64_t n, Activation act) {
+    const int64_t chunk = 4096;
+    int64_t nchunk = (n + chunk - 1) / chunk;
+OMP(omp parallel for schedule(static) if (nchunk > 1))
+    for (int64_t c = 0; c < nchunk; c++) {
+        int64_t i0 = c * chunk, len = n - i0 < chunk ? n - i0 : chunk;
+        activation_ref(x + i0, len, act);
+    }
+}
