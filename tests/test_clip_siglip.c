@@ -98,7 +98,8 @@ static void test_clip_hidden_states(void **state) {
     assert_int_equal(clip_vision_hidden_state(&full, -(nl + 2), &hbad), -1);
     assert_non_null(strstr(vlm_error(), "out of range"));
     assert_int_equal(clip_vision_hidden_state(&early, 0, &hbad), -1); /* not kept */
-    assert_int_equal(clip_vision_forward(&m.vision, tensor_f(&pix), 1, nl + 1, 0, &early, NULL, ""), -1);
+    ClipVisionOutput none;
+    assert_int_equal(clip_vision_forward(&m.vision, tensor_f(&pix), 1, nl + 1, 0, &none, NULL, ""), -1);
     clip_vision_output_free(&full), clip_vision_output_free(&early);
     tensor_free(&pix), tensor_free(&w0);
     clip_free(&m), st_close(&st), golden_close(&g);
