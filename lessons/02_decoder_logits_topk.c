@@ -1,0 +1,182 @@
+/* Lesson 2 — the decoder: hidden states -> logits -> next-token probabilities.
+ *
+ * SmolLM2's 30 decoder layers turn the 5 embedding vectors into 5 new vectors
+ * (last_hidden_state, after the final RMSNorm).  lm_head scores every one of
+ * them against all 49152 vocabulary rows: the logits.  softmax turns the scores
+ * at a position into the model's guess for the token that comes NEXT.  Then a
+ * short greedy continuation, one token at a time, with the KV cache.
+ *
+ *   build/lessons/02_decoder_logits_topk [--model DIR] [--text "..."] [--max-new-tokens N]
+ *                                        [--dump F.safetensors] [--time]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lesson.h"
+#include "llama.h"
+#include "tensor_print.h"
+#include "tokenizer.h"
+#include "util.h"
+
+static double t_last;
+static void lap(int on, const char *what) {
+    double t = now_seconds();
+    if (on) printf("[time] %-28s %8.2f ms\n", what, (t - t_last) * 1e3);
+    t_last = t;
+}
+
+/* Python's repr() of a str, as the notebook prints decoded tokens: ' dog', '\n'. */
+static void print_py_repr(const char *s) {
+    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+    putchar(q);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '\n') printf("\\n");
+        else if (*c == '\t') printf("\\t");
+        else if (*c == '\r') printf("\\r");
+        else if (*c == '\\' || *c == q) printf("\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f) printf("\\x%02x", *c);
+        else putchar(*c);
+    }
+    putchar(q);
+}
+
+static void print_token(const Tokenizer *tok, int64_t id) {
+    char *s = tokenizer_decode(tok, &id, 1, 0);
+    print_py_repr(s);
+    free(s);
+}
+
+/* Streaming: print the newly decoded text after every generated token (held back
+ * while it ends in half a UTF-8 character, which decodes to U+FFFD). */
+typedef struct {
+    const Tokenizer *tok;
+    IdList ids;
+    size_t printed;
+} Stream;
+
+static void on_token(int64_t id, void *ctx) {
+    Stream *s = ctx;
+    ids_push(&s->ids, id);
+    char *text = tokenizer_decode(s->tok, s->ids.ids, s->ids.n, 1);
+    size_t n = strlen(text);
+    if (n >= s->printed && !(n >= 3 && strcmp(text + n - 3, "\xef\xbf\xbd") == 0)) {
+        fputs(text + s->printed, stdout);
+        fflush(stdout);
+        s->printed = n;
+    }
+    free(text);
+}
+
+int main(int argc, char **argv) {
+    LessonArgs a;
+    lesson_args(argc, argv, "Lesson 2: decoder hidden states, logits, top-5 next tokens, greedy generation", &a);
+    const char *text = a.text ? a.text : "The dog jumped over the";
+    int max_new = a.max_new_tokens >= 0 ? a.max_new_tokens : 10;
+    int builtin;
+    char *dir = lesson_model(a.model, "SmolLM2-135M", "smollm2-tiny", &builtin);
+    Recorder rec, *r = a.dump ? &rec : NULL;
+    rec_init(&rec);
+    t_last = now_seconds();
+
+    Tokenizer tok;
+    Llama m;
+    SafeTensors st;
+    if (tokenizer_open(dir, &tok) || llama_open(&m, &st, dir)) vlm_die(argv[0]);
+    lap(a.time, "load model + tokenizer");
+    IdList ids = {0};
+    if (tokenizer_encode(&tok, text, &ids)) vlm_die(argv[0]);
+    int L = ids.n, H = m.config.hidden_size, V = m.config.vocab_size;
+    if (L == 0) { fprintf(stderr, "%s: the text gives no tokens\n", argv[0]); return 1; }
+    float *emb = xmalloc(sizeof(float) * (size_t)L * H);
+    if (llama_embed(&m, ids.ids, L, emb)) vlm_die(argv[0]);
+    int64_t sh_ids[2] = {1, L}, sh_h[3] = {1, L, H}, sh_k[3] = {1, L, 5};
+    rec_i64(r, ids.ids, 2, sh_ids, "input_ids");
+    rec_f32(r, emb, 3, sh_h, "embeddings");
+    lap(a.time, "tokenize + embed");
+
+    lesson_cell("outputs = model.model(**inputs); outputs.last_hidden_state");
+    printf("text: \"%s\" (%d tokens)\n", text, L);
+    Tensor hidden = tensor_f32(3, 1, L, H);
+    memcpy(tensor_f(&hidden), emb, sizeof(float) * (size_t)L * H);
+    if (llama_forward(&m, tensor_f(&hidden), 1, L, NULL, NULL, r, "")) vlm_die(argv[0]);
+    rec_tensor(r, &hidden, "final_norm");
+    lap(a.time, "decoder layers");
+    tensor_print_shape(&hidden);
+    tensor_print(&hidden);
+
+    lesson_cell("logits = model.lm_head(last_hidden_state)");
+    Tensor logits = tensor_f32(3, 1, L, V);
+    llama_logits(&m, tensor_f(&hidden), L, tensor_f(&logits));
+    rec_tensor(r, &logits, "logits");
+    lap(a.time, "lm_head");
+    tensor_print_shape(&logits);
+    /* lm_head by hand on the last position: one dot product per vocabulary row */
+    const float *last = tensor_f(&hidden) + (size_t)(L - 1) * H, *W = tensor_f(&m.lm_head);
+    double max_diff = 0;
+    for (int v = 0; v < V; v++) {
+        double dot = 0;
+        for (int h = 0; h < H; h++) dot += (double)last[h] * W[(size_t)v * H + h];
+        max_diff = fmax(max_diff, fabs(dot - tensor_f(&logits)[(size_t)(L - 1) * V + v]));
+    }
+    printf("lm_head.weight: ");
+    tensor_print_shape(&m.lm_head);
+    printf("%s\n", m.config.tie_word_embeddings ? "(tied: the same matrix as embed_tokens.weight)" : "");
+    printf("max |last_hidden_state[0, -1] @ lm_head.weight.T - logits[0, -1]| = %.3g  -> %s\n", max_diff,
+           max_diff < 1e-3 ? "same" : "DIFFERENT");
+
+    lesson_cell("probs = softmax(logits[0, i]); top 5 after every token");
+    float *probs = xmalloc(sizeof(float) * (size_t)V), top_p[5];
+    int top_i[5], k = V < 5 ? V : 5;
+    int64_t *topk_ids = xcalloc((size_t)L * 5, sizeof(int64_t));
+    float *topk_probs = xcalloc((size_t)L * 5, sizeof(float));
+    for (int i = 0; i < L; i++) {
+        memcpy(probs, tensor_f(&logits) + (size_t)i * V, sizeof(float) * (size_t)V);
+        softmax(probs, 1, V);
+        topk(probs, V, k, top_i, top_p);
+        printf("After token: ");
+        print_token(&tok, ids.ids[i]);
+        printf("\nTop 5 predicted next tokens:\n");
+        for (int j = 0; j < k; j++) {
+            printf("    ");
+            print_token(&tok, top_i[j]);
+            printf(": %.4f\n", top_p[j]);
+            topk_ids[i * 5 + j] = top_i[j];
+            topk_probs[i * 5 + j] = top_p[j];
+        }
+        printf("\n");
+    }
+    rec_i64(r, topk_ids, 3, sh_k, "topk_ids");
+    rec_f32(r, topk_probs, 3, sh_k, "topk_probs");
+    lap(a.time, "softmax + top-5");
+
+    lesson_cell("model.generate(**inputs, max_new_tokens, do_sample=False)  (greedy, KV cache)");
+    int64_t *gen = xmalloc(sizeof(int64_t) * (size_t)(max_new > 0 ? max_new : 1));
+    int64_t eos = m.config.eos_token_id;
+    Stream s = {&tok, {0}, 0};
+    printf("%s", text);
+    fflush(stdout);
+    int n_gen = llama_generate(&m, emb, L, max_new, &eos, eos >= 0, gen, NULL, on_token, &s);
+    if (n_gen < 0) vlm_die(argv[0]);
+    printf("\n(%d new tokens%s)\n", n_gen, n_gen > 0 && gen[n_gen - 1] == eos ? ", stopped at eos" : "");
+    int64_t sh_g[1] = {n_gen};
+    rec_i64(r, gen, 1, sh_g, "gen.tokens");
+    lap(a.time, "greedy generation");
+    if (builtin) printf("(built-in random weights: gibberish, but the same gibberish as PyTorch)\n");
+
+    if (a.dump) {
+        if (rec_write(&rec, a.dump)) vlm_die(argv[0]);
+        printf("\nwrote %d tensors (embeddings, final_norm, logits, topk_*, gen.tokens, ...) to %s\n", rec.n,
+               a.dump);
+    }
+    rec_free(&rec);
+    ids_free(&s.ids), ids_free(&ids);
+    free(gen), free(probs), free(topk_ids), free(topk_probs), free(emb);
+    tensor_free(&hidden), tensor_free(&logits);
+    llama_free(&m);
+    st_close(&st);
+    tokenizer_close(&tok);
+    free(dir);
+    return 0;
+}
