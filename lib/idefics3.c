@@ -57,12 +57,18 @@ int idefics3_config_load(const char *dir, Idefics3Config *c) {
 int idefics3_load(Idefics3 *m, SafeTensors *st, const Idefics3Config *c) {
     memset(m, 0, sizeof *m);
     m->config = *c;
+    /* Idefics3ForConditionalGeneration ties lm_head only when the (top-level)
+     * tie_word_embeddings says so, False for SmolVLM; a checkpoint saved tied has no
+     * lm_head.weight, so the file decides which matrix the logits use. */
+    LlamaConfig text = c->text;
+    text.tie_word_embeddings = st_find(st, "lm_head.weight") == NULL;
+    m->config.text = text;
     int s = c->scale_factor;
     int64_t proj_shape[2] = {c->text.hidden_size, (int64_t)c->vision.hidden_size * s * s};
     if (siglip_vision_load(&m->vision, st, &c->vision, "model.vision_model.")) return -1;
     if (st_get_shape(st, "model.connector.modality_projection.proj.weight", 2, proj_shape,
                      &m->connector_proj) ||
-        llama_load(&m->text, st, &c->text, "model.text_model.", "lm_head.weight")) {
+        llama_load(&m->text, st, &text, "model.text_model.", "lm_head.weight")) {
         idefics3_free(m);
         return -1;
     }
