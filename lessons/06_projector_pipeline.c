@@ -21,7 +21,9 @@
 #include "image.h"
 #include "image_processor.h"
 #include "image_splice.h"
+#include "json.h"
 #include "lesson.h"
+#include "llava.h"
 #include "ops.h"
 #include "pixel_shuffle.h"
 #include "tensor_print.h"
@@ -82,6 +84,64 @@ static void on_token(int64_t id, void *ctx) {
     }
     fflush(stdout);
     free(text);
+}
+
+/* The same photo through the tiny LLaVA of the goldens (random weights, CLIP tower):
+ * one token per patch, no pixel shuffle, a 2-layer MLP projector. */
+static void llava_contrast(const Image *img, int timing) {
+    char *dir = lesson_repo_path("tests/golden/llava_tiny");
+    char *cfg_path = path_join(dir, "config.json");
+    cJSON *cfg = file_exists(cfg_path) ? json_load(cfg_path) : NULL;
+    LlavaConfig c;
+    SafeTensors st;
+    Llava m;
+    if (!cfg || llava_config_parse(cfg, cfg_path, &c) || st_open_dir(&st, dir)) {
+        printf("(tiny LLaVA model not found in %s: skipped)\n", dir);
+        cJSON_Delete(cfg), free(cfg_path), free(dir);
+        return;
+    }
+    cJSON_Delete(cfg);
+    free(cfg_path);
+    if (llava_load(&m, &st, &c)) {
+        printf("(tiny LLaVA: %s)\n", vlm_error());
+        st_close(&st), free(dir);
+        return;
+    }
+    /* LLaVA-1.5 ships a CLIPImageProcessor: shortest edge -> S (BICUBIC), center crop S x S */
+    int S = c.vision.image_size;
+    char *json = xasprintf("{\"image_processor_type\": \"CLIPImageProcessor\", \"size\": "
+                           "{\"shortest_edge\": %d}, \"crop_size\": {\"height\": %d, \"width\": %d}}",
+                           S, S, S);
+    cJSON *pj = cJSON_Parse(json);
+    ImageProcessor proc;
+    Tensor pv = {0};
+    float *features = NULL;
+    int rows = 0;
+    double t0 = now_seconds();
+    if (image_processor_from_json(pj, "CLIP processor", &proc) ||
+        image_processor_run(&proc, img, &pv, NULL) ||
+        llava_image_features(&m, tensor_f(&pv), 1, &features, &rows, NULL)) {
+        printf("(tiny LLaVA: %s)\n", vlm_error());
+    } else {
+        int P = c.image_seq_len, Dv = c.vision.hidden_size, Dt = c.text.hidden_size;
+        printf("\nTiny LLaVA (%s, random weights) on the same photo:\n", dir);
+        printf("pixel_values: ");
+        tensor_print_shape(&pv);
+        printf("CLIP hidden_states[%d]: torch.Size([1, %d, %d]) (CLS + %d patches)\n",
+               c.vision_feature_layer, P + 1, Dv, P);
+        printf("without CLS: torch.Size([1, %d, %d])\n", P, Dv);
+        print_shape("linear_1 -> GELU -> linear_2: ", features, 3, (int64_t[]){1, rows, Dt});
+        printf("%d tokens per image: one per patch (SmolVLM-256M packs every 4 x 4 block of "
+               "patches into one)\n", rows);
+        if (timing) printf("[time] %-28s %8.2f ms\n", "tiny LLaVA image features",
+                           (now_seconds() - t0) * 1e3);
+    }
+    free(features), free(json);
+    cJSON_Delete(pj);
+    tensor_free(&pv);
+    llava_free(&m);
+    st_close(&st);
+    free(dir);
 }
 
 int main(int argc, char **argv) {
@@ -225,6 +285,7 @@ int main(int argc, char **argv) {
     printf("LLaVA-1.5 (CLIP-L/14 at 336, hidden_states[-2] without CLS, 2-layer MLP): "
            "(336/14)^2 = 576 tokens per image\n");
     printf("SmolVLM-256M (SigLIP-B/16 at 512, pixel shuffle 4): (512/16)^2 / 4^2 = 64 tokens\n");
+    llava_contrast(&img, a.time);
 
     if (r && rec_write(r, a.dump)) vlm_die(argv[0]);
     if (r) printf("\nwrote %d tensors to %s\n", r->n, a.dump);
