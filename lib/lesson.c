@@ -94,9 +94,10 @@ char *lesson_model(const char *explicit_dir, const char *real_name, const char *
     char *dir = lesson_repo_path(rel);
     *builtin = 1;
     printf("Model: %s\n"
-           "       built-in tiny model with RANDOM weights (same layout as %s): the numbers are\n"
-           "       exactly reproducible, but the words are gibberish. Download the real one with\n"
-           "       scripts/download_models.sh, or pass --model DIR.\n",
+           "       built-in tiny model with RANDOM weights (same layout as %s): every number\n"
+           "       is exactly reproducible and checked against PyTorch, but the predictions are\n"
+           "       meaningless. Download the real one with scripts/download_models.sh, or pass\n"
+           "       --model DIR.\n",
            dir, real_name);
     return dir;
 }
