@@ -108,8 +108,9 @@ int main(int argc, char **argv) {
     if (llama_embed(&m, tensor_i(&ids), L, tensor_f(&emb))) vlm_die(argv[0]);
     tensor_print(&emb);
     tensor_print_shape(&emb);
-    printf("row 0 is embed_tokens.weight[%lld]: the lookup is just a copy of rows.\n",
-           (long long)tensor_i(&ids)[0]);
+    if (L > 0)
+        printf("row 0 is embed_tokens.weight[%lld]: the lookup is just a copy of rows.\n",
+               (long long)tensor_i(&ids)[0]);
     rec_tensor(r, &emb, "embeddings");
     if (builtin) printf("\n(built-in random weights: the vectors mean nothing, but match PyTorch exactly)\n");
 

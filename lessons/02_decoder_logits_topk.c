@@ -83,18 +83,23 @@ int main(int argc, char **argv) {
     Tokenizer tok;
     Llama m;
     SafeTensors st;
-    if (tokenizer_open(dir, &tok) || llama_open(&m, &st, dir)) vlm_die(argv[0]);
-    lap(a.time, "load model + tokenizer");
     IdList ids = {0};
-    if (tokenizer_encode(&tok, text, &ids)) vlm_die(argv[0]);
+    if (tokenizer_open(dir, &tok) || tokenizer_encode(&tok, text, &ids)) vlm_die(argv[0]);
+    if (ids.n == 0) {
+        fprintf(stderr, "%s: the text gives no tokens: nothing to predict from\n", argv[0]);
+        tokenizer_close(&tok);
+        free(dir);
+        return 1;
+    }
+    if (llama_open(&m, &st, dir)) vlm_die(argv[0]);
+    lap(a.time, "load model + tokenize");
     int L = ids.n, H = m.config.hidden_size, V = m.config.vocab_size;
-    if (L == 0) { fprintf(stderr, "%s: the text gives no tokens\n", argv[0]); return 1; }
     float *emb = xmalloc(sizeof(float) * (size_t)L * H);
     if (llama_embed(&m, ids.ids, L, emb)) vlm_die(argv[0]);
     int64_t sh_ids[2] = {1, L}, sh_h[3] = {1, L, H}, sh_k[3] = {1, L, 5};
     rec_i64(r, ids.ids, 2, sh_ids, "input_ids");
     rec_f32(r, emb, 3, sh_h, "embeddings");
-    lap(a.time, "tokenize + embed");
+    lap(a.time, "embed");
 
     lesson_cell("outputs = model.model(**inputs); outputs.last_hidden_state");
     printf("text: \"%s\" (%d tokens)\n", text, L);
