@@ -38,6 +38,12 @@ static void lap(int on, const char *what) {
     t_last = t;
 }
 
+static float dot(const float *a, const float *b, int n) {
+    float s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
 static void show(const char *label, const Tensor *t) {
     printf("%s", label);
     tensor_print_shape(t);
@@ -123,8 +129,16 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, const Le
     rec_tensor(rec, &pixel_values, "pixel_values");
 
     lesson_cell("CLIP: logits_per_image and softmax probabilities");
-    if (clip_get_image_features(&b->m, tensor_f(&pixel_values), 1, image_features, rec))
+    /* the vision tower runs once: image_features = visual_projection(pooler_output),
+     * exactly get_image_features; last_hidden_state is shown further down */
+    ClipVisionOutput vo;
+    if (clip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, -1, 0, &vo, rec, "vision."))
         vlm_die("05_clip_vs_siglip");
+    int64_t fs[2] = {1, c->projection_dim};
+    *image_features = tensor_new(DT_F32, 2, fs);
+    linear(tensor_f(image_features), tensor_f(&vo.pooler_output), tensor_f(&b->m.visual_projection),
+           NULL, 1, c->vision_config.hidden_size, c->projection_dim);
+    rec_tensor(rec, image_features, "image_features");
     lap(a->time, "CLIP image + text towers");
     clip_logits(&b->m, image_features, &text_features, &logits, rec);
     Tensor probs = tensor_clone(&logits);
@@ -152,28 +166,34 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, const Le
     linear(tensor_f(&cos), tensor_f(&img_n), tensor_f(&txt_n), NULL, 1, D, N_CLIP);
     printf("cosine similarity (after L2 normalisation):        ");
     tensor_print(&cos);
+    printf("|image_features| = %.4f, |text_features| =", sqrtf(dot(tensor_f(image_features),
+                                                                     tensor_f(image_features), D)));
+    for (int t = 0; t < N_CLIP; t++) {
+        const float *f = tensor_f(&text_features) + (size_t)t * D;
+        printf(" %.4f", sqrtf(dot(f, f, D)));
+    }
+    printf("   (raw = |image| * |text| * cosine)\n");
     float temp = expf(b->m.logit_scale);
     printf("logit_scale = %.4f, logit_scale.exp() = %.4f\n", b->m.logit_scale, temp);
     printf("cosine * logit_scale.exp() == logits_per_image:     ");
     scale(tensor_f(&cos), temp, N_CLIP);
     tensor_print(&cos);
-    printf("The raw dot product multiplies the two vector lengths in: its size says how long\n"
-           "the features are, not how well they match.  CLIP first normalises both (cosine in\n"
-           "[-1, 1]) and then multiplies by exp(logit_scale), a learned inverse \"temperature\"\n"
-           "(capped at 100 in training): cosines differ by a few hundredths, and the scale\n"
-           "stretches them so the softmax can be confident.\n");
+    softmax(tensor_f(&raw), 1, N_CLIP);
+    printf("softmax of the raw dot products (not CLIP's answer): ");
+    tensor_print(&raw);
+    printf("The raw dot product mixes the lengths of the two vectors into the score: its size\n"
+           "says how long the features are, not how well they match.  CLIP normalises both\n"
+           "(cosine in [-1, 1]) and multiplies by exp(logit_scale), a learned inverse\n"
+           "\"temperature\" (capped at 100 in training): a cosine gap of 0.01 becomes a logit\n"
+           "gap of %.2f, which is what lets the softmax be confident.\n", 0.01f * temp);
 
     lesson_cell("CLIP vision tower: last_hidden_state");
-    ClipVisionOutput vo;
-    if (clip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, -1, 0, &vo, NULL, ""))
-        vlm_die("05_clip_vs_siglip");
     int g = c->vision_config.image_size / c->vision_config.patch_size;
     show("vision_model(pixel_values).last_hidden_state.shape: ", &vo.last_hidden_state);
     printf("= %d x %d = %d patches of %d x %d pixels + 1 CLS token; pooler_output = "
            "post_layernorm(CLS): ", g, g, g * g, c->vision_config.patch_size,
            c->vision_config.patch_size);
     tensor_print_shape(&vo.pooler_output);
-    lap(a->time, "CLIP vision tower again");
 
     clip_vision_output_free(&vo);
     tensor_free(&pixel_values), tensor_free(&ids), tensor_free(&text_features);
@@ -216,8 +236,14 @@ static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, cons
     rec_tensor(rec, &pixel_values, "pixel_values");
 
     lesson_cell("SigLIP: one sigmoid per (image, text) pair");
-    if (siglip_get_image_features(&b->m, tensor_f(&pixel_values), 1, image_features, rec) ||
-        siglip_get_text_features(&b->m, tensor_i(&ids), NULL, N_SIGLIP, (int)ids.shape[1],
+    /* the vision tower runs once: image_features = pooler_output (SigLIP has no projection) */
+    SiglipVisionOutput vo;
+    if (siglip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, vc->image_size,
+                              vc->image_size, NULL, NULL, -1, 0, &vo, rec, "vision."))
+        vlm_die("05_clip_vs_siglip");
+    *image_features = tensor_clone(&vo.pooler_output);
+    rec_tensor(rec, image_features, "image_features");
+    if (siglip_get_text_features(&b->m, tensor_i(&ids), NULL, N_SIGLIP, (int)ids.shape[1],
                                  text_features, rec))
         vlm_die("05_clip_vs_siglip");
     lap(a->time, "SigLIP image + text towers");
@@ -234,20 +260,17 @@ static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, cons
     printf("sum = %.1f%%: the scores do not add up to 1, each is its own yes/no\n", 100 * sum);
 
     lesson_cell("SigLIP vision tower: is there a CLS token?  What is pooler_output?");
-    SiglipVisionOutput vo;
-    if (siglip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, vc->image_size,
-                              vc->image_size, NULL, NULL, -1, 0, &vo, NULL, ""))
-        vlm_die("05_clip_vs_siglip");
     int g = vc->image_size / vc->patch_size;
     show("last_hidden_state: ", &vo.last_hidden_state);
     show("pooler_output:     ", &vo.pooler_output);
-    printf("No CLS token: %d / %d = %d patches per side, %d x %d = %d patch states, nothing else\n"
-           "(the conv drops the last %d pixels of each side).\n",
-           vc->image_size, vc->patch_size, g, g, g, g * g, vc->image_size - g * vc->patch_size);
+    int dropped = vc->image_size - g * vc->patch_size;
+    printf("No CLS token: %d / %d = %d patches per side, %d x %d = %d patch states, nothing else",
+           vc->image_size, vc->patch_size, g, g, g, g * g);
+    if (dropped) printf("\n(the conv drops the last %d pixels of each side)", dropped);
+    printf(".\n");
     printf("pooler_output is not a token: a learned probe vector (head.probe) is the one query of\n"
            "a %d-head attention over all %d patch states (nn.MultiheadAttention), followed by\n"
            "a LayerNorm + MLP with a residual: attention pooling.\n", vc->num_attention_heads, g * g);
-    lap(a->time, "SigLIP vision tower again");
 
     siglip_vision_output_free(&vo);
     tensor_free(&pixel_values), tensor_free(&ids), tensor_free(&mask), tensor_free(&logits);
@@ -280,31 +303,36 @@ static void side_by_side(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_im
     lesson_cell("Side by side: softmax (CLIP) vs sigmoid (SigLIP), same image, same captions");
     Tensor ids, clip_txt;
     if (clip_texts(cb, siglip_captions, N_SIGLIP, &ids, &clip_txt, NULL)) vlm_die("05_clip_vs_siglip");
-    int all[N_SIGLIP] = {0, 1, 2}, two[2] = {0, 1};
-    float c3[N_SIGLIP], s3[N_SIGLIP], c2[2], s2[2];
-    score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, all, N_SIGLIP, c3, s3);
-    score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, two, 2, c2, s2);
-    printf("%-16s | %14s %14s | %14s %14s\n", "", "CLIP softmax", "", "SigLIP sigmoid", "");
-    printf("%-16s | %14s %14s | %14s %14s\n", "caption", "3 captions", "without last", "3 captions",
-           "without last");
-    float sc3 = 0, sc2 = 0, ss3 = 0, ss2 = 0;
-    for (int t = 0; t < N_SIGLIP; t++) {
+    int all[N_SIGLIP] = {0, 1, 2}, rest[N_SIGLIP - 1];
+    float c_all[N_SIGLIP], s_all[N_SIGLIP], c_rest[N_SIGLIP - 1], s_rest[N_SIGLIP - 1];
+    score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, all, N_SIGLIP, c_all, s_all);
+    /* then remove the caption CLIP likes best: where does its probability go? */
+    int drop = argmax(c_all, N_SIGLIP), n = 0;
+    for (int t = 0; t < N_SIGLIP; t++)
+        if (t != drop) rest[n++] = t;
+    score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, rest, n, c_rest, s_rest);
+    printf("%-14s | %-29s | %s\n", "", "CLIP softmax", "SigLIP sigmoid");
+    printf("%-14s | %14s %14s | %14s %14s\n", "caption", "all 3", "without best", "all 3",
+           "without best");
+    float sum[4] = {0};
+    for (int t = 0, k = 0; t < N_SIGLIP; t++) {
         char w[2][16] = {"-", "-"};
-        if (t < 2) {
-            snprintf(w[0], sizeof w[0], "%.1f%%", 100 * c2[t]);
-            snprintf(w[1], sizeof w[1], "%.1f%%", 100 * s2[t]);
-            sc2 += c2[t], ss2 += s2[t];
+        if (t != drop) {
+            snprintf(w[0], sizeof w[0], "%.1f%%", 100 * c_rest[k]);
+            snprintf(w[1], sizeof w[1], "%.1f%%", 100 * s_rest[k]);
+            sum[1] += c_rest[k], sum[3] += s_rest[k];
+            k++;
         }
-        sc3 += c3[t], ss3 += s3[t];
-        printf("%-16s | %13.1f%% %14s | %13.1f%% %14s\n", siglip_captions[t], 100 * c3[t], w[0],
-               100 * s3[t], w[1]);
+        sum[0] += c_all[t], sum[2] += s_all[t];
+        printf("%-14s | %13.1f%% %14s | %13.1f%% %14s\n", siglip_captions[t], 100 * c_all[t], w[0],
+               100 * s_all[t], w[1]);
     }
-    printf("%-16s | %13.1f%% %13.1f%% | %13.1f%% %13.1f%%\n", "sum", 100 * sc3, 100 * sc2,
-           100 * ss3, 100 * ss2);
-    printf("Removing '%s': CLIP's softmax hands its share to the remaining captions (they\n"
-           "always sum to 100%%); SigLIP's sigmoid scores do not move, because each pair is scored\n"
-           "alone.  Softmax answers \"which of these captions?\", sigmoid \"does this caption fit?\".\n",
-           siglip_captions[2]);
+    printf("%-14s | %13.1f%% %13.1f%% | %13.1f%% %13.1f%%\n", "sum", 100 * sum[0], 100 * sum[1],
+           100 * sum[2], 100 * sum[3]);
+    printf("Removing '%s': CLIP's softmax hands its share to the captions that are left\n"
+           "(they always sum to 100%%, even when none fits the image); SigLIP's sigmoid scores do\n"
+           "not move, because each pair is scored alone.  Softmax answers \"which of these\n"
+           "captions?\", sigmoid answers \"does this caption fit?\".\n", siglip_captions[drop]);
     lap(a->time, "side by side");
     tensor_free(&ids), tensor_free(&clip_txt);
 }
@@ -329,17 +357,16 @@ int main(int argc, char **argv) {
     Image img;
     if (image_load(image_path, &img)) vlm_die(argv[0]);
     printf("Image: %s (%d x %d)\n", image_path, img.width, img.height);
-    ClipBundle cb;
-    SiglipBundle sb;
-    if (clip_open(&cb, clip_dir)) vlm_die(argv[0]);
-    lap(a.time, "load CLIP");
-    if (siglip_open(&sb, siglip_dir)) vlm_die(argv[0]);
-    lap(a.time, "load SigLIP");
     if (clip_builtin || siglip_builtin)
         printf("(random weights: the percentages below show the mechanics, not real judgements)\n");
-
+    ClipBundle cb;
+    SiglipBundle sb;
     Tensor clip_img, sig_img, sig_txt;
+    if (clip_open(&cb, clip_dir)) vlm_die(argv[0]);
+    lap(a.time, "load CLIP");
     clip_part(&cb, clip_dir, &img, &a, cr, &clip_img);
+    if (siglip_open(&sb, siglip_dir)) vlm_die(argv[0]);
+    lap(a.time, "load SigLIP");
     siglip_part(&sb, siglip_dir, &img, &a, sr, &sig_img, &sig_txt);
     side_by_side(&cb, &sb, &clip_img, &sig_img, &sig_txt, &a);
 
