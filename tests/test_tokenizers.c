@@ -4,7 +4,9 @@
  * `tokenizers`): one cmocka test per kind (bpe, wordpiece, clip, spm) checks
  * every case's input_ids exactly, the token strings, decode() where the case
  * gives `decoded`, and the padded variants through tokenizer_encode_batch
- * (wordpiece `batch`, clip `*_pad77`, spm `*_pad64`).  It prints one line per
+ * (wordpiece `batch`, clip `*_pad77`, spm `*_pad64`), and the padding="max_length"
+ * and truncation=True variants through the kinds' own clip_encode_padded() /
+ * siglip_encode_padded() (`*_trunc_pad77`, `*_trunc_pad64`).  It prints one line per
  * kind with the number of cases matched.  Then: every corrupt tokenizer.json in
  * tests/bad_inputs/tokenizer/ must fail with a message naming the file and the
  * fault, and the built-in smollm2-tiny texts must give their golden ids.
@@ -22,8 +24,10 @@
 
 #include <cmocka.h>
 
+#include "clip_tokenizer.h"
 #include "golden.h"
 #include "json.h"
+#include "sentencepiece.h"
 #include "tokenizer.h"
 #include "util.h"
 
@@ -88,6 +92,9 @@ static int same_ids(const char *what, const char *name, const int64_t *ids, int 
     return ok;
 }
 
+typedef int (*PadFn)(const Tokenizer *t, const char *text, size_t len, int max_len, int truncate,
+                     IdList *ids, IdList *attention_mask);
+
 /* padding="max_length" (pad_to) or "longest" (0) through tokenizer_encode_batch. */
 static int check_padded(const Tokenizer *t, const char *name, const char *const *texts, int n, int pad_to,
                         const cJSON *want_ids, const cJSON *want_mask) {
@@ -121,7 +128,7 @@ static void check_kind(const char *kind) {
         free(dir);
         fail();
     }
-    int n_ok = 0, n_cases = 0, n_dec = 0, n_pad = 0, n_trunc = 0, i = 0;
+    int n_ok = 0, n_cases = 0, n_dec = 0, n_pad = 0, i = 0;
     cJSON_ArrayForEach(c, cases) {
         const char *name = json_str(c, "name", "?"), *text = raw_texts[base + i];
         size_t len = raw_lens[base + i];
@@ -158,24 +165,29 @@ static void check_kind(const char *kind) {
             n_dec++;
             free(got);
         }
-        /* padding="max_length" variants (clip 77, spm 64) */
-        const char *pad_keys[2][2] = {{"input_ids_pad77", "attention_mask_pad77"},
-                                      {"input_ids_pad64", "attention_mask_pad64"}};
-        for (int p = 0; ok && p < 2; p++) {
-            const cJSON *want = json_get(c, pad_keys[p][0]);
+        /* padding="max_length" variants (clip 77, spm 64), without and with truncation */
+        static const char *pad_keys[4][2] = {
+            {"input_ids_pad77", "attention_mask_pad77"}, {"input_ids_trunc_pad77", "attention_mask_trunc_pad77"},
+            {"input_ids_pad64", "attention_mask_pad64"}, {"input_ids_trunc_pad64", "attention_mask_trunc_pad64"}};
+        for (int p = 0; ok && p < 4; p++) {
+            const cJSON *want = json_get(c, pad_keys[p][0]), *want_mask = json_get(c, pad_keys[p][1]);
             if (!want) continue;
-            if (len != strlen(text)) { /* encode_batch takes C strings: pad our ids by hand */
-                int64_t *padded = xmalloc(sizeof(int64_t) * (size_t)cJSON_GetArraySize(want));
-                int L = cJSON_GetArraySize(want);
-                for (int j = 0; j < L; j++) padded[j] = j < ids.n ? ids.ids[j] : t.pad_id;
-                ok = same_ids("padded input_ids (NUL text)", name, padded, L, want);
-                free(padded);
+            int max_len = p < 2 ? 77 : 64, truncate = p % 2;
+            PadFn fn = p < 2 ? clip_encode_padded : siglip_encode_padded;
+            IdList pid = {0}, pmask = {0};
+            if (fn(&t, text, len, max_len, truncate, &pid, &pmask)) {
+                printf("  %s: %s failed: %s\n", name, pad_keys[p][0], vlm_error());
+                ok = 0;
             } else {
-                ok = check_padded(&t, name, &text, 1, p == 0 ? 77 : 64, want, json_get(c, pad_keys[p][1]));
+                ok = same_ids(pad_keys[p][0], name, pid.ids, pid.n, want) &&
+                     same_ids(pad_keys[p][1], name, pmask.ids, pmask.n, want_mask);
             }
+            ids_free(&pid), ids_free(&pmask);
+            /* the generic path of tokenizer.c too (C strings only: no NUL inside) */
+            if (ok && !truncate && len == strlen(text))
+                ok = check_padded(&t, name, &text, 1, max_len, want, want_mask);
             n_pad++;
         }
-        n_trunc += json_has(c, "input_ids_trunc_pad77") || json_has(c, "input_ids_trunc_pad64");
         n_ok += ok;
         ids_free(&ids);
     }
@@ -190,11 +202,8 @@ static void check_kind(const char *kind) {
         batch_ok = check_padded(&t, "batch", tx, n, 0, json_get(batch, "input_ids"), json_get(batch, "attention_mask"));
         free(tx);
     }
-    printf("tokenizer %-9s: %d/%d cases matched (ids, tokens, %d decodes, %d padded)%s\n", kind, n_ok,
+    printf("tokenizer %-9s: %d/%d cases matched (ids, tokens, %d decodes, %d padded/truncated)%s\n", kind, n_ok,
            n_cases, n_dec, n_pad, batch ? (batch_ok ? ", batch ok" : ", batch FAILED") : "");
-    if (n_trunc)
-        printf("tokenizer %-9s: %d truncation=True variants NOT checked (tokenizer.h has no truncation API)\n",
-               kind, n_trunc);
     tokenizer_close(&t);
     free(dir);
     assert_int_equal(n_ok, n_cases);
