@@ -235,10 +235,10 @@ int siglip_vision_forward(const SiglipVision *m, const float *pixel_values, int 
     if (num_layers < 0) num_layers = nl;
     if (num_layers > nl)
         return vlm_fail("siglip vision: asked for %d layers, the tower has %d", num_layers, nl);
-    if (B < 1 || height < p || width < p || height % p || width % p)
-        return vlm_fail("siglip vision: pixel_values [%d, %d, %d, %d] must be whole %dx%d patches",
-                        B, C, height, width, p, p);
-    int P = (height / p) * (width / p);
+    if (B < 1 || height < p || width < p)
+        return vlm_fail("siglip vision: pixel_values [%d, %d, %d, %d] holds no %dx%d patch", B, C,
+                        height, width, p, p);
+    int P = (height / p) * (width / p); /* "valid" conv: a remainder is dropped (384 / 14) */
     if (!position_ids && P != npos)
         return vlm_fail("siglip vision: %dx%d image gives %d patches but position_embedding has %d "
                         "rows (image_size %d)", height, width, P, npos, c->image_size);

@@ -93,8 +93,8 @@ typedef struct {
 int siglip_vision_load(SiglipVision *m, SafeTensors *st, const SiglipVisionConfig *c,
                        const char *prefix);
 void siglip_vision_free(SiglipVision *m);
-/* pixel_values [B, C, height, width] (NCHW contiguous; height, width multiples of patch_size,
- * P = (height/p)*(width/p) patches, row-major).
+/* pixel_values [B, C, height, width] (NCHW contiguous; P = (height/p)*(width/p) patches,
+ * row-major; like the "valid" conv, a remainder of rows/columns is ignored).
  * position_ids [B, P] (NULL = arange(P), which needs P == num_patches; Idefics3 passes its
  * bucketised ids).  patch_mask [B, P] 1 = real patch (NULL = all real; keys at 0 are masked).
  * num_layers: run the first num_layers layers (-1 = all); post_layernorm and the head run
