@@ -31,6 +31,7 @@ static const char *siglip_captions[] = {"an alien ship", "a cat", "sci-fi ship"}
 #define N_SIGLIP 3
 #define SIGLIP_MAX_LENGTH 64 /* the SigLIP processor: padding="max_length" */
 
+static const char *prog = "05_clip_vs_siglip"; /* argv[0], for error messages */
 static double t_last;
 static void lap(int on, const char *what) {
     double t = now_seconds();
@@ -120,8 +121,8 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, const Le
     lesson_cell("CLIP: inputs");
     if (preprocess(dir, img, c->vision_config.num_channels, c->vision_config.image_size,
                    &pixel_values))
-        vlm_die("05_clip_vs_siglip");
-    if (clip_texts(b, clip_captions, N_CLIP, &ids, &text_features, rec)) vlm_die("05_clip_vs_siglip");
+        vlm_die(prog);
+    if (clip_texts(b, clip_captions, N_CLIP, &ids, &text_features, rec)) vlm_die(prog);
     printf("captions: \"%s\", \"%s\"\n", clip_captions[0], clip_captions[1]);
     show("input_ids: ", &ids);
     tensor_print(&ids);
@@ -133,7 +134,7 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, const Le
      * exactly get_image_features; last_hidden_state is shown further down */
     ClipVisionOutput vo;
     if (clip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, -1, 0, &vo, rec, "vision."))
-        vlm_die("05_clip_vs_siglip");
+        vlm_die(prog);
     int64_t fs[2] = {1, c->projection_dim};
     *image_features = tensor_new(DT_F32, 2, fs);
     linear(tensor_f(image_features), tensor_f(&vo.pooler_output), tensor_f(&b->m.visual_projection),
@@ -227,7 +228,7 @@ static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, cons
     lesson_cell("SigLIP: inputs (padding=\"max_length\")");
     if (preprocess(dir, img, vc->num_channels, vc->image_size, &pixel_values) ||
         tokenizer_encode_batch(&b->tok, siglip_captions, N_SIGLIP, SIGLIP_MAX_LENGTH, &ids, &mask))
-        vlm_die("05_clip_vs_siglip");
+        vlm_die(prog);
     show("input_ids: ", &ids);
     show("pixel_values: ", &pixel_values);
     printf("(every text is padded to %d ids; the model gets no attention_mask and reads the pads)\n",
@@ -240,12 +241,12 @@ static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, cons
     SiglipVisionOutput vo;
     if (siglip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, vc->image_size,
                               vc->image_size, NULL, NULL, -1, 0, &vo, rec, "vision."))
-        vlm_die("05_clip_vs_siglip");
+        vlm_die(prog);
     *image_features = tensor_clone(&vo.pooler_output);
     rec_tensor(rec, image_features, "image_features");
     if (siglip_get_text_features(&b->m, tensor_i(&ids), NULL, N_SIGLIP, (int)ids.shape[1],
                                  text_features, rec))
-        vlm_die("05_clip_vs_siglip");
+        vlm_die(prog);
     lap(a->time, "SigLIP image + text towers");
     siglip_logits(&b->m, image_features, text_features, &logits, rec);
     printf("logits_per_image = cos * exp(logit_scale) + logit_bias  (%.4f, %.4f): ",
@@ -302,7 +303,7 @@ static void side_by_side(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_im
                          const Tensor *sig_img, const Tensor *sig_txt, const LessonArgs *a) {
     lesson_cell("Side by side: softmax (CLIP) vs sigmoid (SigLIP), same image, same captions");
     Tensor ids, clip_txt;
-    if (clip_texts(cb, siglip_captions, N_SIGLIP, &ids, &clip_txt, NULL)) vlm_die("05_clip_vs_siglip");
+    if (clip_texts(cb, siglip_captions, N_SIGLIP, &ids, &clip_txt, NULL)) vlm_die(prog);
     int all[N_SIGLIP] = {0, 1, 2}, rest[N_SIGLIP - 1];
     float c_all[N_SIGLIP], s_all[N_SIGLIP], c_rest[N_SIGLIP - 1], s_rest[N_SIGLIP - 1];
     score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, all, N_SIGLIP, c_all, s_all);
@@ -344,6 +345,7 @@ static void merge_into(Recorder *dst, const Recorder *src, const char *prefix) {
 
 int main(int argc, char **argv) {
     LessonArgs a;
+    prog = argv[0];
     lesson_args(argc, argv, "Lesson 5: CLIP (softmax over texts) vs SigLIP (sigmoid per pair)", &a);
     int clip_builtin, siglip_builtin;
     char *clip_dir = lesson_model(a.clip, "clip-vit-large-patch14", "clip-tiny", &clip_builtin);
@@ -355,17 +357,17 @@ int main(int argc, char **argv) {
     t_last = now_seconds();
 
     Image img;
-    if (image_load(image_path, &img)) vlm_die(argv[0]);
+    if (image_load(image_path, &img)) vlm_die(prog);
     printf("Image: %s (%d x %d)\n", image_path, img.width, img.height);
     if (clip_builtin || siglip_builtin)
         printf("(random weights: the percentages below show the mechanics, not real judgements)\n");
     ClipBundle cb;
     SiglipBundle sb;
     Tensor clip_img, sig_img, sig_txt;
-    if (clip_open(&cb, clip_dir)) vlm_die(argv[0]);
+    if (clip_open(&cb, clip_dir)) vlm_die(prog);
     lap(a.time, "load CLIP");
     clip_part(&cb, clip_dir, &img, &a, cr, &clip_img);
-    if (siglip_open(&sb, siglip_dir)) vlm_die(argv[0]);
+    if (siglip_open(&sb, siglip_dir)) vlm_die(prog);
     lap(a.time, "load SigLIP");
     siglip_part(&sb, siglip_dir, &img, &a, sr, &sig_img, &sig_txt);
     side_by_side(&cb, &sb, &clip_img, &sig_img, &sig_txt, &a);
@@ -375,7 +377,7 @@ int main(int argc, char **argv) {
         rec_init(&all);
         merge_into(&all, &crec, "clip.");
         merge_into(&all, &srec, "siglip.");
-        if (rec_write(&all, a.dump)) vlm_die(argv[0]);
+        if (rec_write(&all, a.dump)) vlm_die(prog);
         printf("Wrote %s (%d tensors: golden names under clip. and siglip.)\n", a.dump, all.n);
         rec_free(&all);
     }
