@@ -67,10 +67,11 @@ static int load_vocab(Clip *c, const char *path) {
     cJSON_ArrayForEach(item, root) {
         double v = cJSON_IsNumber(item) ? item->valuedouble : -1;
         /* ids are dense in real vocabularies; allow holes but no absurd ids */
-        if (!cJSON_IsNumber(item) || v != (double)(int)v || v < 0 || v > 4.0 * count + 1024) {
+        if (!cJSON_IsNumber(item) || v < 0 || v > 4.0 * count + 1024 || v != (double)(int)v) {
+            vlm_fail("%s: token \"%.40s\" has no valid id (want an integer in 0..%d)", path,
+                     item->string ? item->string : "", 4 * count + 1024);
             cJSON_Delete(root);
-            return vlm_fail("%s: token \"%.40s\" has no valid id (want an integer in 0..%d)", path,
-                            item->string ? item->string : "", 4 * count + 1024);
+            return -1;
         }
         if ((int)v > max_id) max_id = (int)v;
     }
