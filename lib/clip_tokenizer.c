@@ -7,7 +7,8 @@
  * CLIPTokenizerFast returns for `tokenizer(text)["input_ids"]`:
  *
  *   1. normalise: NFC; every run of Unicode whitespace -> one ' '; lower-case
- *      (Rust to_lowercase: "İ" -> "i̇", word-final Σ -> ς);
+ *      char by char (Rust char::to_lowercase: "İ" -> "i̇", Σ -> σ even at a
+ *      word end — checked against the Rust library);
  *   2. cut out the special tokens <|startoftext|> / <|endoftext|> — in the
  *      NORMALISED text, so "<|ENDOFTEXT|>" is special too;
  *   3. keep only the matches of CLIP's regex (each match is one word, the
@@ -240,7 +241,7 @@ static int clip_text_ids(const Clip *c, const char *text, size_t len, IdList *ou
     }
     free(nfc);
     tb_put(&low, "", 0);
-    uni_lower_append(&low, ws.s, ws.n, 1);
+    uni_lower_append(&low, ws.s, ws.n, 0);   /* per char: HF's Lowercase has no final-sigma rule */
     tb_free(&ws);
 
     int rc = 0;

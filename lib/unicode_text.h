@@ -11,7 +11,9 @@
  *   uni_lower_append: full lower-case mapping like Python str.lower() and Rust
  *     str::to_lowercase(): utf8proc's simple mapping plus the one unconditional
  *     multi-character rule (U+0130 İ -> "i̇") and, when final_sigma is set,
- *     Σ -> ς at the end of a word (Rust and whole-string Python do this).
+ *     Σ -> ς at the end of a word (Rust str::to_lowercase and whole-string
+ *     Python str.lower() do this; HF's Lowercase normaliser and the slow
+ *     tokenizers' char-by-char lower() do not).
  *   utf8_lossy: bytes -> valid UTF-8, each maximal invalid prefix -> U+FFFD
  *     (Rust String::from_utf8_lossy / Python errors="replace").
  *   gpt2_byte_to_cp / gpt2_cp_to_byte: GPT-2's bytes_to_unicode() table, which
