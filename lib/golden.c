@@ -2,10 +2,15 @@
 #include "golden.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "image.h"
+#include "image_processor.h"
 #include "json.h"
+#include "llama.h"
+#include "tokenizer.h"
 #include "ops.h"
 #include "util.h"
 
@@ -168,4 +173,63 @@ int golden_texts(const Golden *g, const char *key, const char ***texts, int *n) 
         (*texts)[i] = s->valuestring;
     }
     return 0;
+}
+
+void golden_record_texts(const Golden *g, Recorder *rec, int pad_to, int record_mask) {
+    const char **texts;
+    int n;
+    Tokenizer tok;
+    if (golden_texts(g, "texts", &texts, &n)) return;
+    Tensor ids, mask;
+    if (tokenizer_open(g->dir, &tok) == 0) {
+        if (tokenizer_encode_batch(&tok, texts, n, pad_to, &ids, &mask) == 0) {
+            rec_tensor(rec, &ids, "input_ids");
+            if (record_mask) rec_tensor(rec, &mask, "attention_mask");
+            tensor_free(&ids);
+            tensor_free(&mask);
+        } else {
+            fprintf(stderr, "parity: tokenizer: %s\n", vlm_error());
+        }
+        tokenizer_close(&tok);
+    } else {
+        fprintf(stderr, "parity: tokenizer: %s\n", vlm_error());
+    }
+    free(texts);
+}
+
+void golden_record_image(const Golden *g, Recorder *rec) {
+    const cJSON *in = golden_inputs(g);
+    const char *file = json_str(json_get(in, "image"), "file", NULL);
+    if (!file) return;
+    char *parent = path_join(g->dir, "..");
+    char *path = path_join(parent, file);
+    ImageProcessor proc;
+    Image img = {0};
+    Tensor pixel_values = {0};
+    const cJSON *pc = json_get(in, "processor");
+    int rc = pc ? image_processor_from_json(pc, g->json_path, &proc) : image_processor_open(g->dir, &proc);
+    if (rc == 0) rc = image_load(path, &img);
+    if (rc == 0) rc = image_processor_run(&proc, &img, &pixel_values, rec);
+    if (rc) fprintf(stderr, "parity: image preprocessing: %s\n", vlm_error());
+    tensor_free(&pixel_values);
+    image_free(&img);
+    free(parent), free(path);
+}
+
+int golden_record_generation(const Golden *g, const Llama *m, const float *prompt_embeds, int L,
+                             Recorder *rec) {
+    Tensor want;
+    if (golden_tensor(g, "gen.tokens", &want)) return -1;
+    int n = (int)tensor_numel(&want), V = m->config.vocab_size;
+    int64_t *tokens = xmalloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    float *step_logits = xmalloc(sizeof(float) * (size_t)(n ? n : 1) * V);
+    /* no stop tokens: the goldens' generated tokens are never special */
+    int got = llama_generate(m, prompt_embeds, L, n, NULL, 0, tokens, step_logits, NULL, NULL);
+    if (got >= 0) {
+        int64_t s1[1] = {got}, s2[2] = {got, V};
+        rec_i64(rec, tokens, 1, s1, "gen.tokens");
+        rec_f32(rec, step_logits, 2, s2, "gen.step_logits");
+    }
+    free(tokens), free(step_logits);
+    return got < 0 ? -1 : 0;
 }

@@ -58,6 +58,20 @@ void golden_record_topk(Recorder *rec, const float *logits, const int64_t *atten
                         int L, int V, int k, int all_positions);
 /* golden.json inputs.texts as a string array (n strings, pointing into the JSON). */
 int golden_texts(const Golden *g, const char *key, const char ***texts, int *n);
+/* Built-in goldens start from raw inputs.  These reproduce what HF's tokenizer /
+ * image processor make of them and record it for the exact comparison; a failure
+ * is printed and leaves the tensors unrecorded, so build/parity names them.
+ *   texts: inputs.texts through the folder's tokenizer, right-padded to the longest
+ *          (pad_to = 0) or to pad_to ids -> "input_ids" (+ "attention_mask" if record_mask)
+ *   image: inputs.image.file (relative to the folder above the golden folder) through
+ *          inputs.processor, else the folder's preprocessor_config.json -> image.*, pixel_values */
+void golden_record_texts(const Golden *g, Recorder *rec, int pad_to, int record_mask);
+void golden_record_image(const Golden *g, Recorder *rec);
+/* Greedy decoding with the KV cache from prompt embeddings [L, hidden], as many tokens
+ * as the golden's gen.tokens -> "gen.tokens", "gen.step_logits". */
+struct Llama;
+int golden_record_generation(const Golden *g, const struct Llama *m, const float *prompt_embeds, int L,
+                             Recorder *rec);
 
 /* Result of comparing one tensor. */
 typedef struct {

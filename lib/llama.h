@@ -42,7 +42,7 @@ typedef struct {
     Tensor gate_bias, up_bias, down_bias;           /* only with mlp_bias */
 } LlamaLayer;
 
-typedef struct {
+typedef struct Llama {
     LlamaConfig config;
     Tensor embed_tokens;   /* [vocab, hidden] */
     LlamaLayer *layers;

@@ -18,53 +18,6 @@
 #include "tokenizer.h"
 #include "util.h"
 
-/* inputs.texts -> input_ids, attention_mask, padded to the longest (padding=True). */
-static void record_tokenization(const Golden *g, Recorder *rec) {
-    const char **texts;
-    int n;
-    Tokenizer tok;
-    if (golden_texts(g, "texts", &texts, &n)) return;
-    if (tokenizer_open(g->dir, &tok)) {
-        fprintf(stderr, "parity: tokenizer: %s\n", vlm_error());
-        free(texts);
-        return;
-    }
-    Tensor ids, mask;
-    if (tokenizer_encode_batch(&tok, texts, n, 0, &ids, &mask) == 0) {
-        rec_tensor(rec, &ids, "input_ids");
-        rec_tensor(rec, &mask, "attention_mask");
-        tensor_free(&ids);
-        tensor_free(&mask);
-    } else {
-        fprintf(stderr, "parity: tokenizer: %s\n", vlm_error());
-    }
-    tokenizer_close(&tok);
-    free(texts);
-}
-
-/* inputs.image.file (relative to the folder above the model folder, as the built-in
- * README says) through inputs.processor (else the folder's preprocessor_config.json)
- * -> image.* and pixel_values, recorded for the exact comparison. */
-static void record_image(const Golden *g, Recorder *rec) {
-    const cJSON *in = golden_inputs(g);
-    const char *file = json_str(json_get(in, "image"), "file", NULL);
-    if (!file) return;
-    char *rel = xasprintf("../%s", file);
-    char *path = path_join(g->dir, rel);
-    free(rel);
-    ImageProcessor proc;
-    Image img = {0};
-    Tensor pv = {0};
-    const cJSON *pj = json_get(in, "processor");
-    int rc = pj ? image_processor_from_json(pj, g->json_path, &proc) : image_processor_open(g->dir, &proc);
-    if (rc == 0) rc = image_load(path, &img);
-    if (rc == 0) rc = image_processor_run(&proc, &img, &pv, rec);
-    if (rc) fprintf(stderr, "parity: image: %s\n", vlm_error());
-    free(path);
-    image_free(&img);
-    tensor_free(&pv);
-}
-
 int parity_clip(const Golden *g, Recorder *rec) {
     cJSON *cfg = golden_config(g);
     if (!cfg) return -1;
@@ -81,8 +34,8 @@ int parity_clip(const Golden *g, Recorder *rec) {
         return -1;
     }
     if (golden_inputs(g)) {
-        record_tokenization(g, rec);
-        record_image(g, rec);
+        golden_record_texts(g, rec, 0, 1);
+        golden_record_image(g, rec);
     }
 
     Tensor ids, pix, mask = {0};

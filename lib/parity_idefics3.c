@@ -69,24 +69,6 @@ static int record_preprocessing(const Golden *g, const Idefics3Config *c, Record
     return rc;
 }
 
-/* Greedy answer for batch row 0 from its merged prompt embeddings (real tokens only). */
-static int record_generation(const Golden *g, const Idefics3 *m, const float *merged, int L,
-                             Recorder *rec) {
-    Tensor want;
-    if (golden_tensor(g, "gen.tokens", &want)) return -1;
-    int n = (int)tensor_numel(&want), V = m->config.text.vocab_size;
-    int64_t *tokens = xmalloc(sizeof(int64_t) * (size_t)n);
-    float *step_logits = xmalloc(sizeof(float) * (size_t)n * V);
-    int got = llama_generate(&m->text, merged, L, n, NULL, 0, tokens, step_logits, NULL, NULL);
-    if (got >= 0) {
-        int64_t s1[1] = {got}, s2[2] = {got, V};
-        rec_i64(rec, tokens, 1, s1, "gen.tokens");
-        rec_f32(rec, step_logits, 2, s2, "gen.step_logits");
-    }
-    free(tokens), free(step_logits);
-    return got < 0 ? -1 : 0;
-}
-
 static int run_model(const Golden *g, const Idefics3 *m, Recorder *rec) {
     const Idefics3Config *c = &m->config;
     Tensor ids_g, pv_g, mask_g;
@@ -121,7 +103,7 @@ static int run_model(const Golden *g, const Idefics3 *m, Recorder *rec) {
         golden_record_topk(rec, logits, am, B, L, V, 5, 0);
         int L0 = L;
         if (am) for (L0 = 0; L0 < L && am[L0]; L0++) {}
-        rc = record_generation(g, m, merged, L0, rec);
+        rc = golden_record_generation(g, &m->text, merged, L0, rec);
     }
     free(features), free(x), free(merged), free(logits);
     tensor_free(&ids), tensor_free(&pv), tensor_free(&mask);

@@ -17,28 +17,6 @@
 #include "util.h"
 #include "vit.h"
 
-/* Preprocess inputs.image with inputs.processor (the settings the golden was made
- * with), recording image.resized and pixel_values.  A fault is reported and leaves
- * those tensors unrecorded, so build/parity names them as failures. */
-static void record_preprocessing(const Golden *g, Recorder *rec) {
-    const cJSON *in = golden_inputs(g);
-    const char *file = json_str(json_get(in, "image"), "file", NULL);
-    if (!file) return;
-    char *parent = path_join(g->dir, "..");
-    char *path = path_join(parent, file);
-    ImageProcessor proc;
-    Image img = {0};
-    Tensor pixel_values = {0};
-    const cJSON *pc = json_get(in, "processor");
-    int rc = pc ? image_processor_from_json(pc, g->json_path, &proc) : image_processor_open(g->dir, &proc);
-    if (rc == 0) rc = image_load(path, &img);
-    if (rc == 0) rc = image_processor_run(&proc, &img, &pixel_values, rec);
-    if (rc) fprintf(stderr, "parity: image preprocessing: %s\n", vlm_error());
-    tensor_free(&pixel_values);
-    image_free(&img);
-    free(parent), free(path);
-}
-
 int parity_vit(const Golden *g, Recorder *rec) {
     cJSON *cfg = golden_config(g);
     if (!cfg) return -1;
@@ -54,7 +32,7 @@ int parity_vit(const Golden *g, Recorder *rec) {
         st_close(&st);
         return -1;
     }
-    if (golden_inputs(g)) record_preprocessing(g, rec);
+    if (golden_inputs(g)) golden_record_image(g, rec);
 
     Tensor pv;
     rc = golden_tensor(g, "pixel_values", &pv);
