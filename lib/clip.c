@@ -91,31 +91,11 @@ static int get(SafeTensors *st, const char *prefix, const char *name, Tensor *t,
 }
 
 /* HF key names of a CLIP/SigLIP encoder layer. */
-static const EncoderKeys clip_keys = {"layer_norm1", "layer_norm2", "self_attn.q_proj",
-                                      "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
-                                      "mlp.fc1", "mlp.fc2"};
-
-static int load_layers(EncoderLayer **layers, SafeTensors *st, const char *prefix, int n,
-                       const EncoderConfig *enc) {
-    *layers = xcalloc((size_t)(n > 0 ? n : 1), sizeof(EncoderLayer));
-    for (int i = 0; i < n; i++) {
-        char p[256];
-        snprintf(p, sizeof p, "%sencoder.layers.%d.", prefix, i);
-        if (encoder_layer_load(&(*layers)[i], st, p, &clip_keys, enc)) return -1;
-    }
-    return 0;
-}
-
-static EncoderConfig encoder_config(int hidden, int heads, int inter, float eps, Activation act) {
-    EncoderConfig e = {hidden, heads, inter, eps, act, "ln1", "ln2"};
-    return e;
-}
-
 int clip_vision_load(ClipVision *m, SafeTensors *st, const ClipVisionConfig *c, const char *prefix) {
     memset(m, 0, sizeof *m);
     m->config = *c;
-    m->enc = encoder_config(c->hidden_size, c->num_attention_heads, c->intermediate_size,
-                            c->layer_norm_eps, c->hidden_act);
+    m->enc = (EncoderConfig){c->hidden_size, c->num_attention_heads, c->intermediate_size,
+                            c->layer_norm_eps, c->hidden_act, "ln1", "ln2"};
     int H = c->hidden_size, p = c->patch_size, P = clip_vision_num_patches(c);
     if (get(st, prefix, "embeddings.class_embedding", &m->class_embedding, 1, H, 0, 0, 0) ||
         get(st, prefix, "embeddings.patch_embedding.weight", &m->patch_embedding, 4, H,
@@ -127,7 +107,8 @@ int clip_vision_load(ClipVision *m, SafeTensors *st, const ClipVisionConfig *c, 
         get(st, prefix, "post_layernorm.weight", &m->post_layernorm_w, 1, H, 0, 0, 0) ||
         get(st, prefix, "post_layernorm.bias", &m->post_layernorm_b, 1, H, 0, 0, 0))
         return -1;
-    return load_layers(&m->layers, st, prefix, c->num_hidden_layers, &m->enc);
+    return encoder_layers_load(&m->layers, c->num_hidden_layers, st, prefix, "encoder.layers.",
+                               &CLIP_ENCODER_KEYS, &m->enc);
 }
 
 void clip_vision_free(ClipVision *m) {
@@ -138,8 +119,8 @@ void clip_vision_free(ClipVision *m) {
 int clip_text_load(ClipText *m, SafeTensors *st, const ClipTextConfig *c, const char *prefix) {
     memset(m, 0, sizeof *m);
     m->config = *c;
-    m->enc = encoder_config(c->hidden_size, c->num_attention_heads, c->intermediate_size,
-                            c->layer_norm_eps, c->hidden_act);
+    m->enc = (EncoderConfig){c->hidden_size, c->num_attention_heads, c->intermediate_size,
+                            c->layer_norm_eps, c->hidden_act, "ln1", "ln2"};
     int H = c->hidden_size;
     if (get(st, prefix, "embeddings.token_embedding.weight", &m->token_embedding, 2, c->vocab_size,
             H, 0, 0) ||
@@ -148,7 +129,8 @@ int clip_text_load(ClipText *m, SafeTensors *st, const ClipTextConfig *c, const 
         get(st, prefix, "final_layer_norm.weight", &m->final_layer_norm_w, 1, H, 0, 0, 0) ||
         get(st, prefix, "final_layer_norm.bias", &m->final_layer_norm_b, 1, H, 0, 0, 0))
         return -1;
-    return load_layers(&m->layers, st, prefix, c->num_hidden_layers, &m->enc);
+    return encoder_layers_load(&m->layers, c->num_hidden_layers, st, prefix, "encoder.layers.",
+                               &CLIP_ENCODER_KEYS, &m->enc);
 }
 
 void clip_text_free(ClipText *m) {

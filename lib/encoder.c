@@ -40,6 +40,21 @@ int encoder_layer_load(EncoderLayer *l, SafeTensors *st, const char *prefix, con
                : 0;
 }
 
+const EncoderKeys CLIP_ENCODER_KEYS = {"layer_norm1",      "layer_norm2",      "self_attn.q_proj",
+                                        "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
+                                        "mlp.fc1",          "mlp.fc2"};
+
+int encoder_layers_load(EncoderLayer **layers, int n, SafeTensors *st, const char *prefix,
+                        const char *stem, const EncoderKeys *keys, const EncoderConfig *c) {
+    *layers = xcalloc((size_t)(n > 0 ? n : 1), sizeof(EncoderLayer));
+    for (int i = 0; i < n; i++) {
+        char p[320];
+        snprintf(p, sizeof p, "%s%s%d.", prefix, stem, i);
+        if (encoder_layer_load(&(*layers)[i], st, p, keys, c)) return -1;
+    }
+    return 0;
+}
+
 void encoder_layer_forward(const EncoderLayer *l, const EncoderConfig *c, float *x, int B, int L,
                            const int64_t *key_mask, int causal, Recorder *rec, const char *tag,
                            int i) {

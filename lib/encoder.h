@@ -37,6 +37,14 @@ typedef struct {
     const char *ln1, *ln2, *q, *k, *v, *o, *fc1, *fc2;
 } EncoderKeys;
 
+/* The key names of CLIP, SigLIP and the Idefics3 vision tower (layer_norm1, self_attn.q_proj, ...). */
+extern const EncoderKeys CLIP_ENCODER_KEYS;
+
+/* The n layers of a stack, "<prefix><stem>{i}." each ("encoder.layers." for CLIP/SigLIP,
+ * "encoder.layer." for ViT), into a new array *layers (free() it; the tensors belong to st). */
+int encoder_layers_load(EncoderLayer **layers, int n, SafeTensors *st, const char *prefix,
+                        const char *stem, const EncoderKeys *keys, const EncoderConfig *c);
+
 /* Load layer weights "<prefix><key>.weight" / ".bias" with shape checks. */
 int encoder_layer_load(EncoderLayer *l, SafeTensors *st, const char *prefix, const EncoderKeys *keys,
                        const EncoderConfig *c);

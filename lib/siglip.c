@@ -88,26 +88,6 @@ static int get(SafeTensors *st, const char *prefix, const char *name, Tensor *t,
     return st_get_shape(st, key, ndim, shape, t);
 }
 
-static const EncoderKeys siglip_keys = {"layer_norm1", "layer_norm2", "self_attn.q_proj",
-                                        "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
-                                        "mlp.fc1", "mlp.fc2"};
-
-static int load_layers(EncoderLayer **layers, SafeTensors *st, const char *prefix, int n,
-                       const EncoderConfig *enc) {
-    *layers = xcalloc((size_t)(n > 0 ? n : 1), sizeof(EncoderLayer));
-    for (int i = 0; i < n; i++) {
-        char p[256];
-        snprintf(p, sizeof p, "%sencoder.layers.%d.", prefix, i);
-        if (encoder_layer_load(&(*layers)[i], st, p, &siglip_keys, enc)) return -1;
-    }
-    return 0;
-}
-
-static EncoderConfig encoder_config(int hidden, int heads, int inter, float eps, Activation act) {
-    EncoderConfig e = {hidden, heads, inter, eps, act, "ln1", "ln2"};
-    return e;
-}
-
 static int load_head(SiglipVision *m, SafeTensors *st, const char *prefix) {
     int H = m->config.hidden_size, I = m->config.intermediate_size;
     char p[256];
@@ -131,8 +111,8 @@ int siglip_vision_load(SiglipVision *m, SafeTensors *st, const SiglipVisionConfi
                        const char *prefix) {
     memset(m, 0, sizeof *m);
     m->config = *c;
-    m->enc = encoder_config(c->hidden_size, c->num_attention_heads, c->intermediate_size,
-                            c->layer_norm_eps, c->hidden_act);
+    m->enc = (EncoderConfig){c->hidden_size, c->num_attention_heads, c->intermediate_size,
+                            c->layer_norm_eps, c->hidden_act, "ln1", "ln2"};
     int H = c->hidden_size, p = c->patch_size;
     if (get(st, prefix, "embeddings.patch_embedding.weight", &m->patch_embedding_w, 4, H,
             c->num_channels, p, p) ||
@@ -143,7 +123,8 @@ int siglip_vision_load(SiglipVision *m, SafeTensors *st, const SiglipVisionConfi
         get(st, prefix, "post_layernorm.bias", &m->post_layernorm_b, 1, H, 0, 0, 0) ||
         (c->vision_use_head && load_head(m, st, prefix)))
         return -1;
-    return load_layers(&m->layers, st, prefix, c->num_hidden_layers, &m->enc);
+    return encoder_layers_load(&m->layers, c->num_hidden_layers, st, prefix, "encoder.layers.",
+                               &CLIP_ENCODER_KEYS, &m->enc);
 }
 
 void siglip_vision_free(SiglipVision *m) {
@@ -154,8 +135,8 @@ void siglip_vision_free(SiglipVision *m) {
 int siglip_text_load(SiglipText *m, SafeTensors *st, const SiglipTextConfig *c, const char *prefix) {
     memset(m, 0, sizeof *m);
     m->config = *c;
-    m->enc = encoder_config(c->hidden_size, c->num_attention_heads, c->intermediate_size,
-                            c->layer_norm_eps, c->hidden_act);
+    m->enc = (EncoderConfig){c->hidden_size, c->num_attention_heads, c->intermediate_size,
+                            c->layer_norm_eps, c->hidden_act, "ln1", "ln2"};
     int H = c->hidden_size;
     if (get(st, prefix, "embeddings.token_embedding.weight", &m->token_embedding, 2, c->vocab_size,
             H, 0, 0) ||
@@ -166,7 +147,8 @@ int siglip_text_load(SiglipText *m, SafeTensors *st, const SiglipTextConfig *c, 
         get(st, prefix, "head.weight", &m->head_w, 2, c->projection_size, H, 0, 0) ||
         get(st, prefix, "head.bias", &m->head_b, 1, c->projection_size, 0, 0, 0))
         return -1;
-    return load_layers(&m->layers, st, prefix, c->num_hidden_layers, &m->enc);
+    return encoder_layers_load(&m->layers, c->num_hidden_layers, st, prefix, "encoder.layers.",
+                               &CLIP_ENCODER_KEYS, &m->enc);
 }
 
 void siglip_text_free(SiglipText *m) {

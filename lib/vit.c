@@ -117,14 +117,9 @@ int vit_load(ViT *m, SafeTensors *st, const ViTConfig *c) {
                                      .o = "attention.output.dense",
                                      .fc1 = "intermediate.dense",
                                      .fc2 = "output.dense"};
-    m->layers = xcalloc((size_t)c->num_hidden_layers, sizeof(EncoderLayer));
-    for (int i = 0; i < c->num_hidden_layers; i++) {
-        char lp[64];
-        snprintf(lp, sizeof lp, "%sencoder.layer.%d.", pf, i);
-        if (encoder_layer_load(&m->layers[i], st, lp, &keys, &m->enc)) {
-            vit_free(m);
-            return -1;
-        }
+    if (encoder_layers_load(&m->layers, c->num_hidden_layers, st, pf, "encoder.layer.", &keys, &m->enc)) {
+        vit_free(m);
+        return -1;
     }
     /* ViTModel(add_pooling_layer=True) has a pooler; classification checkpoints do not. */
     int64_t sw[2] = {H, H}, sb[1] = {H};
