@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "progress.h"
 #include "util.h"
 
 int llama_config_parse(const cJSON *cfg, const char *path, LlamaConfig *c) {
@@ -224,6 +225,7 @@ int llama_forward(const Llama *m, float *x, int B, int L, const int64_t *attenti
         rec_f32(rec, h, 3, SHAPE3(B, L, H), "%slayer.%d.mlp_out", tag, i);
         add(x, x, h, (int64_t)N * H);
         rec_f32(rec, x, 3, SHAPE3(B, L, H), "%slayer.%d.output", tag, i);
+        progress_loop(L > 1 ? "decoder layers" : NULL, i + 1, c->num_hidden_layers); /* slow forwards, on a terminal */
     }
     rms_norm(x, x, tensor_f(&m->norm), N, H, c->rms_norm_eps);
     rec_f32(rec, x, 3, SHAPE3(B, L, H), "%sfinal_norm", tag);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "util.h"
 
 static int parse_dtype(const char *s, DType *dt) {
@@ -236,6 +237,7 @@ int st_open_dir(SafeTensors *st, const char *dir) {
     } else {
         rc = vlm_fail("%s: no model.safetensors or model.safetensors.index.json in this folder", dir);
     }
+    if (rc == 0) progress_load(st); /* multi-GB checkpoints: "loading ...: 35%" on a terminal */
     free(single);
     free(index);
     return rc;
@@ -341,9 +343,29 @@ static int check_shape(const SafeTensors *st, const char *name, const Tensor *t,
     return vlm_fail("%s: '%s' has shape %s, but config.json implies %s", st->where, name, have, want);
 }
 
+/* A model weight holding NaN or Inf means a corrupt (or diverged) checkpoint.
+ * Hugging Face loads it silently and the NaN surfaces stages later; here the
+ * error names the weight.  Model loaders fetch every weight through
+ * st_get_shape, so this is the one place; the scan is one pass of integer ops
+ * over the f32 bits (exponent all ones), cheap next to the load itself. */
+static int check_finite(const SafeTensors *st, const char *name, const Tensor *t) {
+    const uint32_t *u = t->data;
+    int64_t n = tensor_numel(t);
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < n; i++) bad |= (u[i] & 0x7f800000u) == 0x7f800000u;
+    if (!bad) return 0;
+    int64_t i = 0;
+    while ((u[i] & 0x7f800000u) != 0x7f800000u) i++;
+    const char *what = (u[i] & 0x007fffffu) ? "NaN" : (u[i] >> 31) ? "-Inf" : "+Inf";
+    return vlm_fail("%s: weight '%s' holds %s at element %lld of %lld (a corrupt or diverged "
+                    "checkpoint; Hugging Face would load it without a word)",
+                    st->where, name, what, (long long)i, (long long)n);
+}
+
 int st_get_shape(SafeTensors *st, const char *name, int ndim, const int64_t *shape, Tensor *out) {
     if (st_get(st, name, out)) return -1;
-    return check_shape(st, name, out, ndim, shape);
+    if (check_shape(st, name, out, ndim, shape)) return -1;
+    return check_finite(st, name, out);
 }
 
 int st_get_opt(SafeTensors *st, const char *name, int ndim, const int64_t *shape, Tensor *out,
