@@ -85,7 +85,7 @@ $(FZ)/obj/%.o: lib/%.c
 $(FZ)/libvlm.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(FZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(FZ)/libvlm.a
+$(FZ)/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(FZ)/libvlm.a
 	$(FUZZ_CC) $(CPPFLAGS) -std=c11 $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer $< -o $@ $(FZ)/libvlm.a $(LDLIBS)
 
 fuzz-build: $(FUZZERS)

@@ -47,4 +47,32 @@ static inline char *fuzz_string(const uint8_t *data, size_t size) {
     return s;
 }
 
+/* Copy a repository file (a fixed companion of the fuzzed file) into the scratch
+ * folder under `name`.  Harnesses run from the repository root (run_fuzzers.sh). */
+static inline void fuzz_copy(const char *from, const char *name) {
+    FILE *in = fopen(from, "rb");
+    if (!in) {
+        fprintf(stderr, "fuzz: cannot read %s (run from the repository root)\n", from);
+        abort();
+    }
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", fuzz_dir(), name);
+    FILE *out = fopen(path, "wb");
+    if (!out) abort();
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) abort();
+    fclose(in);
+    fclose(out);
+}
+
+/* Write data to <fuzz_dir>/<sub>/<name> (sub is created); returns the folder. */
+static inline const char *fuzz_subdir(const char *sub) {
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", fuzz_dir(), sub);
+    mkdir(path, 0700);
+    return path;
+}
+
 #endif

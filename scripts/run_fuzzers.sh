@@ -14,13 +14,18 @@ for bin in "$@"; do
     corpus=build-fuzz/corpus/$target
     crashes=build-fuzz/crashes/$name
     mkdir -p "$corpus" "$crashes"
-    # seeds: the test files each parser reads (fuzz/seeds.txt: "<target> <glob>")
+    # seeds: the test files each parser reads (fuzz/seeds.txt: "<target> <glob>",
+    # or "<target> -flag=value" for a libFuzzer flag of that harness, e.g. -max_len)
+    maxlen=-max_len=65536
     while read -r t glob; do
         [ "$t" = "$target" ] || continue
+        case "$glob" in
+        -max_len=*) maxlen="$glob"; continue ;;
+        esac
         for f in $glob; do [ -f "$f" ] && cp "$f" "$corpus/seed_$(echo "$f" | tr '/' '_')"; done
     done < fuzz/seeds.txt
     echo "=== $name for ${secs}s ($(ls "$corpus" | wc -l) corpus files)"
-    "$bin" "$corpus" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "$bin" "$corpus" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 "$maxlen" \
         -artifact_prefix="$crashes/" -print_final_stats=1 2> "build-fuzz/$name.log"
     rc=$?
     grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$name.log" | sed 's/^/    /'
