@@ -4,6 +4,7 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make debug        -O0 -g binaries for gdb (same paths)
 #   make lessons      run every lesson on the built-in models
+#   make valgrind     every lesson under valgrind (no leaks, no invalid reads)
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?=
@@ -37,7 +38,7 @@ LESSONS  = $(patsubst lessons/%.c,$(B)/lessons/%,$(wildcard lessons/*.c))
 TESTS    = $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 BENCH    = $(patsubst bench/%.c,$(B)/%,$(wildcard bench/*.c))
 
-.PHONY: all test debug lessons bench clean fuzz fuzz-build FORCE
+.PHONY: all test debug lessons bench clean fuzz fuzz-build valgrind FORCE
 all: $(TOOLS) $(LESSONS) $(TESTS) $(BENCH)
 
 # Rebuild everything when the flags change (plain / SANITIZE=1 / debug).
@@ -99,6 +100,12 @@ test: all
 
 lessons: all
 	@for l in $(LESSONS); do echo "=== $$l"; $$l || exit 1; echo; done
+
+# Every lesson on the built-in models under valgrind memcheck (normal build
+# flags): fails on any invalid access or leak.  scripts/valgrind.supp hides only
+# libgomp's worker-thread blocks.
+valgrind: $(LESSONS)
+	@scripts/run_valgrind.sh $(LESSONS)
 
 # Full-size models with random weights, timed (bench/bench.c): make bench BENCH_ARGS=--quick
 bench: $(B)/bench
