@@ -16,6 +16,7 @@
 
 #include "lesson.h"
 #include "llama.h"
+#include "plot.h"
 #include "tensor_print.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -155,6 +156,54 @@ int main(int argc, char **argv) {
     rec_i64(r, topk_ids, 3, sh_k, "topk_ids");
     rec_f32(r, topk_probs, 3, sh_k, "topk_probs");
     lap(a.time, "softmax + top-5");
+
+    /* ---- --plot DIR: top-5 bars after the last token + the causal attention map ---- */
+    if (a.plot_dir) {
+        lesson_cell("Pictures (--plot)");
+        if (plot_dir(a.plot_dir)) vlm_die(argv[0]);
+        char *lab[5];
+        for (int j = 0; j < k; j++) { /* the token in quotes, newlines as \n: one line per bar */
+            char *t = tokenizer_decode(&tok, &topk_ids[(L - 1) * 5 + j], 1, 0);
+            char *o = lab[j] = xmalloc(strlen(t) * 2 + 3);
+            *o++ = '\'';
+            for (const char *c = t; *c; c++) {
+                if (*c == '\n') *o++ = '\\', *o++ = 'n';
+                else *o++ = *c == '\t' || *c == '\r' ? ' ' : *c;
+            }
+            *o++ = '\'', *o = 0;
+            free(t);
+        }
+        char *last_tok = tokenizer_decode(&tok, &ids.ids[L - 1], 1, 0);
+        for (char *c = last_tok; *c; c++)
+            if (*c == '"' || *c == '\\' || *c == '\n') *c = ' '; /* gnuplot's quoted title */
+        char *title = xasprintf("next-token probabilities after '%s'", last_tok);
+        if (plot_bars(a.plot_dir, "topk_next_token", title, (const char *const *)lab,
+                      &topk_probs[(L - 1) * 5], "softmax(logits[0, -1])", NULL, NULL, k))
+            vlm_die(argv[0]);
+        for (int j = 0; j < k; j++) free(lab[j]);
+        free(last_tok), free(title);
+        /* run the decoder again with a Recorder: it files layer.{i}.attn_probs [1, heads, L, L] */
+        Recorder ar;
+        rec_init(&ar);
+        float *x = xmalloc(sizeof(float) * (size_t)L * H);
+        memcpy(x, emb, sizeof(float) * (size_t)L * H);
+        if (llama_forward(&m, x, 1, L, NULL, NULL, &ar, "")) vlm_die(argv[0]);
+        char name[64];
+        snprintf(name, sizeof name, "layer.%d.attn_probs", m.config.num_hidden_layers - 1);
+        const Tensor *ap = rec_find(&ar, name);
+        int nh = (int)ap->shape[1], cell = L < 384 ? 384 / L : 1;
+        float *avg = xcalloc((size_t)L * L, sizeof(float)); /* mean over heads, sqrt to show small weights */
+        for (int h = 0; h < nh; h++)
+            for (int q = 0; q < L * L; q++) avg[q] += tensor_f(ap)[(size_t)h * L * L + q] / nh;
+        for (int q = 0; q < L * L; q++) avg[q] = sqrtf(avg[q]);
+        char *png = path_join(a.plot_dir, "attention_causal.png");
+        if (plot_heatmap_png(png, avg, L, L, cell, 0.0f, 1.0f)) vlm_die(argv[0]);
+        printf("%s: last layer, mean of %d heads, sqrt scale; row = query token, column = key token.\n"
+               "The upper triangle is black: a decoder token never sees the tokens after it.\n", png, nh);
+        free(png), free(avg), free(x);
+        rec_free(&ar);
+    }
+    /* ---- end --plot ---- */
 
     lesson_cell("model.generate(**inputs, max_new_tokens, do_sample=False)  (greedy, KV cache)");
     int64_t *gen = xmalloc(sizeof(int64_t) * (size_t)(max_new > 0 ? max_new : 1));

@@ -15,6 +15,7 @@
 
 #include "distilbert.h"
 #include "lesson.h"
+#include "plot.h"
 #include "tensor_print.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -119,6 +120,46 @@ int main(int argc, char **argv) {
     tensor_free(&ids2), tensor_free(&mask2);
     free((char *)longer_text);
     lap(a.time, "mask demo");
+
+    /* ---- --plot DIR: the two masks and DistilBERT's (bidirectional) attention map ---- */
+    if (a.plot_dir) {
+        lesson_cell("Pictures (--plot)");
+        if (plot_dir(a.plot_dir)) vlm_die(argv[0]);
+        int cell = L < 192 ? 192 / L : 1, W = 2 * L + 1;
+        float *masks = xcalloc((size_t)L * W, sizeof(float)); /* causal | gap | full */
+        for (int i = 0; i < L; i++)
+            for (int j = 0; j < L; j++) {
+                masks[(size_t)i * W + j] = j <= i;
+                masks[(size_t)i * W + L + 1 + j] = 1;
+            }
+        for (int i = 0; i < L; i++) masks[(size_t)i * W + L] = 0.5f;
+        char *png = path_join(a.plot_dir, "attention_masks.png");
+        if (plot_heatmap_png(png, masks, L, W, cell, 0.0f, 1.0f)) vlm_die(argv[0]);
+        printf("%s: left the decoder's causal mask, right the encoder's (yellow = may attend)\n", png);
+        free(png), free(masks);
+        /* run the encoder again with a Recorder: it files layer.{i}.attn_probs [1, heads, L, L] */
+        Recorder ar;
+        rec_init(&ar);
+        float *h = xmalloc(sizeof(float) * (size_t)L * D);
+        if (distilbert_forward(&m, tensor_i(&ids), tensor_i(&mask), 1, L, h, &ar, "")) vlm_die(argv[0]);
+        char name[64];
+        snprintf(name, sizeof name, "layer.%d.attn_probs", m.config.n_layers - 1);
+        const Tensor *ap = rec_find(&ar, name);
+        int nh = (int)ap->shape[1];
+        cell = L < 384 ? 384 / L : 1;
+        float *avg = xcalloc((size_t)L * L, sizeof(float)); /* mean over heads, sqrt to show small weights */
+        for (int hd = 0; hd < nh; hd++)
+            for (int q = 0; q < L * L; q++) avg[q] += tensor_f(ap)[(size_t)hd * L * L + q] / nh;
+        for (int q = 0; q < L * L; q++) avg[q] = sqrtf(avg[q]);
+        png = path_join(a.plot_dir, "attention_bidirectional.png");
+        if (plot_heatmap_png(png, avg, L, L, cell, 0.0f, 1.0f)) vlm_die(argv[0]);
+        printf("%s: last layer, mean of %d heads, sqrt scale; row = query token, column = key token.\n"
+               "No black triangle: every token attends to the tokens before AND after it\n"
+               "(compare lesson 2's attention_causal.png).\n", png, nh);
+        free(png), free(avg), free(h);
+        rec_free(&ar);
+    }
+    /* ---- end --plot ---- */
 
     lesson_cell("Bonus: fill in the blank with the MLM head");
     int64_t mask_id = distilbert_mask_token_id(&tok);
