@@ -18,6 +18,7 @@
 #include "image_processor.h"
 #include "json.h"
 #include "lesson.h"
+#include "plot.h"
 #include "siglip.h"
 #include "tensor_print.h"
 #include "tokenizer.h"
@@ -334,6 +335,26 @@ static void side_by_side(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_im
            "(they always sum to 100%%, even when none fits the image); SigLIP's sigmoid scores do\n"
            "not move, because each pair is scored alone.  Softmax answers \"which of these\n"
            "captions?\", sigmoid answers \"does this caption fit?\".\n", siglip_captions[drop]);
+
+    /* ---- --plot DIR: the two columns of the table as bars, with and without the best caption ---- */
+    if (a->plot_dir) {
+        float cp[N_SIGLIP], sp[N_SIGLIP];
+        const char *rest_captions[N_SIGLIP - 1];
+        for (int t = 0; t < N_SIGLIP; t++) cp[t] = 100 * c_all[t], sp[t] = 100 * s_all[t];
+        if (plot_bars(a->plot_dir, "softmax_vs_sigmoid", "same image, same captions: scores in %",
+                      siglip_captions, cp, "CLIP softmax", sp, "SigLIP sigmoid", N_SIGLIP))
+            vlm_die(prog);
+        for (int t = 0; t < n; t++) {
+            rest_captions[t] = siglip_captions[rest[t]];
+            cp[t] = 100 * c_rest[t], sp[t] = 100 * s_rest[t];
+        }
+        char *title = xasprintf("without '%s': softmax redistributes, sigmoid stays (%%)", siglip_captions[drop]);
+        if (plot_bars(a->plot_dir, "softmax_vs_sigmoid_without_best", title, rest_captions, cp,
+                      "CLIP softmax", sp, "SigLIP sigmoid", n))
+            vlm_die(prog);
+        free(title);
+    }
+    /* ---- end --plot ---- */
     lap(a->time, "side by side");
     tensor_free(&ids), tensor_free(&clip_txt);
 }
