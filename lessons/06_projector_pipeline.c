@@ -26,6 +26,7 @@
 #include "llava.h"
 #include "ops.h"
 #include "pixel_shuffle.h"
+#include "plot.h"
 #include "tensor_print.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -235,6 +236,26 @@ int main(int argc, char **argv) {
     print_tokens(&tok, ids.ids, L, c.image_token_id);
     printf("%d <image> tokens (id %lld) for %d frame(s) x %d features\n", placeholders,
            (long long)c.image_token_id, n, T);
+
+    /* ---- --plot DIR: the spliced sequence as a strip of cells, one per token ---- */
+    if (a.plot_dir) {
+        if (plot_dir(a.plot_dir)) vlm_die(argv[0]);
+        int cols = 32, rows = (L + cols - 1) / cols;
+        float *cells = xcalloc((size_t)rows * cols, sizeof(float)); /* 0 = past the end */
+        for (int i = 0; i < L; i++) {
+            const char *t = tokenizer_token(&tok, ids.ids[i]);
+            int marker = t && (strncmp(t, "<fake_token_around_image>", 25) == 0 ||
+                               strncmp(t, "<global-img>", 12) == 0 || strncmp(t, "<row_", 5) == 0);
+            cells[i] = ids.ids[i] == c.image_token_id ? 1.0f : marker ? 0.75f : 0.45f;
+        }
+        char *png = path_join(a.plot_dir, "token_layout.png");
+        if (plot_heatmap_png(png, cells, rows, cols, 16, 0.0f, 1.0f)) vlm_die(argv[0]);
+        printf("%s: the %d tokens left to right, %d per row: yellow = <image> (replaced by an image\n"
+               "feature), green = <fake_token_around_image> / <global-img> / <row_r_col_c>, teal = text\n",
+               png, L, cols);
+        free(png), free(cells);
+    }
+    /* ---- end --plot ---- */
 
     lesson_cell("Merged embeddings: the <image> rows replaced by the image features");
     float *x = xmalloc(sizeof(float) * (size_t)L * Dt), *merged = xmalloc(sizeof(float) * (size_t)L * Dt);
