@@ -6,7 +6,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static Tokenizer t;
     static int loaded;
     if (!loaded) {
-        if (bpe_tokenizer_open("data/models/smolvlm-tiny/tokenizer.json", &t)) {
+        if (bpe_tokenizer_open("tests/golden/builtin/smolvlm-tiny/tokenizer.json", &t)) {
             fprintf(stderr, "fuzz_bpe_encode: %s\n", vlm_error());
             abort();
         }

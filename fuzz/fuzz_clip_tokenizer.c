@@ -18,14 +18,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static Tokenizer fixed;
     static int init;
     if (!init) {
-        if (clip_tokenizer_open("data/models/clip-tiny", &fixed)) {
+        if (clip_tokenizer_open("tests/golden/builtin/clip-tiny", &fixed)) {
             fprintf(stderr, "fuzz_clip_tokenizer: %s\n", vlm_error());
             abort();
         }
         fuzz_subdir("m");
-        fuzz_copy("data/models/clip-tiny/vocab.json", "m/vocab.json");
+        fuzz_copy("tests/golden/builtin/clip-tiny/vocab.json", "m/vocab.json");
         fuzz_subdir("v");
-        fuzz_copy("data/models/clip-tiny/merges.txt", "v/merges.txt");
+        fuzz_copy("tests/golden/builtin/clip-tiny/merges.txt", "v/merges.txt");
         init = 1;
     }
     fuzz_tokenizer_exercise(&fixed, data, size);

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static Tokenizer fixed;
     static int init;
     if (!init) {
-        if (spm_tokenizer_open("data/models/siglip-tiny", &fixed)) {
+        if (spm_tokenizer_open("tests/golden/builtin/siglip-tiny", &fixed)) {
             fprintf(stderr, "fuzz_sentencepiece: %s\n", vlm_error());
             abort();
         }

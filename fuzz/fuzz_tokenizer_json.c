@@ -7,7 +7,7 @@ static const char TEXT[] = "Hello <image> world 123 \xc3\xa9t\xc3\xa9 <|endoftex
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static int init;
     if (!init) {
-        fuzz_copy("data/models/smolvlm-tiny/tokenizer_config.json", "tokenizer_config.json");
+        fuzz_copy("tests/golden/builtin/smolvlm-tiny/tokenizer_config.json", "tokenizer_config.json");
         init = 1;
     }
     const char *path = fuzz_write("tokenizer.json", data, size);

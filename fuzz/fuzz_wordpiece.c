@@ -18,14 +18,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static Tokenizer fixed;
     static int init;
     if (!init) {
-        if (wordpiece_tokenizer_open("data/models/distilbert-tiny", &fixed)) {
+        if (wordpiece_tokenizer_open("tests/golden/builtin/distilbert-tiny", &fixed)) {
             fprintf(stderr, "fuzz_wordpiece: %s\n", vlm_error());
             abort();
         }
         fuzz_subdir("v");
-        fuzz_copy("data/models/distilbert-tiny/tokenizer_config.json", "v/tokenizer_config.json");
+        fuzz_copy("tests/golden/builtin/distilbert-tiny/tokenizer_config.json", "v/tokenizer_config.json");
         fuzz_subdir("c");
-        fuzz_copy("data/models/distilbert-tiny/vocab.txt", "c/vocab.txt");
+        fuzz_copy("tests/golden/builtin/distilbert-tiny/vocab.txt", "c/vocab.txt");
         init = 1;
     }
     fuzz_tokenizer_exercise(&fixed, data, size);

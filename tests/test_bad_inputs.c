@@ -78,8 +78,9 @@ static int load_safetensors_dir(const char *dir) {
 
 /* An image file, then every built-in model's image processor on it. */
 static int load_image(const char *path) {
-    static const char *const models[] = {"data/models/vit-tiny", "data/models/clip-tiny",
-                                         "data/models/siglip-tiny", "data/models/smolvlm-tiny"};
+    static const char *const models[] = {
+        "tests/golden/builtin/vit-tiny", "tests/golden/builtin/clip-tiny",
+        "tests/golden/builtin/siglip-tiny", "tests/golden/builtin/smolvlm-tiny"};
     Image img;
     if (image_load(path, &img)) return -1;
     int rc = 0;
