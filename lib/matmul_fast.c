@@ -72,15 +72,16 @@ typedef struct {
     const char *name;
     int mr, nr; /* tile: mr rows of x by nr = 2 * VF outputs */
     void (*kernel)(int K, const float *a, int64_t lda, const float *bp, float *c, int64_t ldc);
-    void (*gemv)(float *y, const float *x, const float *W, int in, int o0, int o1);
-    void (*gemv_bf16)(float *y, const float *x, const uint16_t *W, int in, int o0, int o1);
+    void (*dots)(float *y, int64_t ldy, const float *x, int n, const float *W, int in, int o0, int o1);
+    void (*dots_bf16)(float *y, int64_t ldy, const float *x, int n, const uint16_t *W, int in, int o0,
+                      int o1);
 } Kernels;
 
 static const Kernels *kernels(void) {
-    static const Kernels generic = {"generic", 6, 8, kernel_generic, gemv_generic, gemv_bf16_generic};
+    static const Kernels generic = {"generic", 6, 8, kernel_generic, dots_generic, dots_bf16_generic};
 #if defined(__x86_64__) && defined(__GNUC__)
-    static const Kernels avx512 = {"avx512", 12, 32, kernel_avx512, gemv_avx512, gemv_bf16_avx512};
-    static const Kernels avx2 = {"avx2", 6, 16, kernel_avx2, gemv_avx2, gemv_bf16_avx2};
+    static const Kernels avx512 = {"avx512", 12, 32, kernel_avx512, dots_avx512, dots_bf16_avx512};
+    static const Kernels avx2 = {"avx2", 6, 16, kernel_avx2, dots_avx2, dots_bf16_avx2};
     /* VLM_ISA=avx2|generic forces a narrower set (for tests and comparisons). */
     const char *force = getenv("VLM_ISA");
     __builtin_cpu_init();
@@ -135,7 +136,10 @@ static void pack_panel(float *bp, Weights W, int in, int out, int j0, int k0, in
  * for each block of KC inputs it packs the panel (so it is contiguous and
  * stays in L1), then sweeps all row tiles of x across it.  Row blocks of MC
  * keep the rows of x being swept in L2. */
-enum { KC = 256, MC = 384 };
+enum { KC = 256, MC = 1020 };
+/* Up to this many rows, dot products beat packing W (packing costs about as
+ * much as ~30 rows of multiply-adds per weight). */
+enum { FEW_ROWS = 24 };
 
 static void gemm(float *y, const float *x, Weights W, int n, int in, int out, const Kernels *kr) {
     int MR = kr->mr, NR = kr->nr;
@@ -184,18 +188,18 @@ OMP(omp for schedule(static))
     free(xtail);
 }
 
-/* y += x W^T for one row: memory-bound, so split W's rows across threads in
- * contiguous chunks and read each weight exactly once. */
-static void gemv(float *y, const float *x, Weights W, int in, int out, const Kernels *kr) {
-    int chunk = 64; /* rows per work item: big enough to stream, small enough to balance */
+/* y += x W^T for a few rows (decode, short prompts): memory-bound, so split
+ * W's rows across threads in contiguous chunks and read each weight once. */
+static void few_rows(float *y, const float *x, Weights W, int n, int in, int out, const Kernels *kr) {
+    int chunk = 64; /* rows of W per work item: long enough to stream, short enough to balance */
     int nchunk = (out + chunk - 1) / chunk;
 OMP(omp parallel for schedule(static))
     for (int c = 0; c < nchunk; c++) {
         int o0 = c * chunk, o1 = imin(out, o0 + chunk);
         if (W.f32)
-            kr->gemv(y, x, W.f32, in, o0, o1);
+            kr->dots(y, out, x, n, W.f32, in, o0, o1);
         else
-            kr->gemv_bf16(y, x, W.bf16, in, o0, o1);
+            kr->dots_bf16(y, out, x, n, W.bf16, in, o0, o1);
     }
 }
 
@@ -211,8 +215,8 @@ static void linear_any(float *y, const float *x, Weights W, const float *b, int 
             memset(yi, 0, sizeof(float) * (size_t)out);
     }
     if (in <= 0) return;
-    if (n == 1)
-        gemv(y, x, W, in, out, kr);
+    if (n <= FEW_ROWS)
+        few_rows(y, x, W, n, in, out, kr);
     else
         gemm(y, x, W, n, in, out, kr);
 }
