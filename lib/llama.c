@@ -109,6 +109,7 @@ int llama_open(Llama *m, SafeTensors *st, const char *dir) {
     free(path);
     if (rc || st_open_dir(st, dir)) return -1;
     if (llama_load(m, st, &c, "model.", "lm_head.weight")) {
+        llama_free(m); /* llama_load may have allocated the layers before failing */
         st_close(st);
         return -1;
     }

@@ -103,5 +103,7 @@ int main(void) {
         tests[i] = (struct CMUnitTest){xasprintf("%s/%s", cases[i].dir + strlen("tests/golden/"), cases[i].json),
                                         run_case, NULL, NULL, &cases[i]};
     }
-    return _cmocka_run_group_tests("parity", tests, (size_t)ncases, NULL, NULL);
+    int rc = _cmocka_run_group_tests("parity", tests, (size_t)ncases, NULL, NULL);
+    for (int i = 0; i < ncases; i++) free((char *)tests[i].name); /* clean under LeakSanitizer */
+    return rc;
 }
