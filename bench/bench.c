@@ -501,14 +501,26 @@ static void matmul_run(void *p) {
     linear(r->y, r->x, r->W, NULL, r->n, r->in, r->out);
 }
 
-static void bench_matmul(const char *name, const char *what, int n, int in, int out) {
+/* The same with BF16 weights (half the bytes per weight; widened in the kernel). */
+static void matmul_bf16_run(void *p) {
+    MatmulRun *r = p;
+    linear_fast_bf16(r->y, r->x, (const uint16_t *)r->W, NULL, r->n, r->in, r->out);
+}
+
+static void bench_matmul(const char *name, const char *what, int n, int in, int out, int bf16) {
     if (!want(name)) return;
     MatmulRun r = {n, in, out, xmalloc(sizeof(float) * (size_t)n * in), xmalloc(sizeof(float) * (size_t)out * in),
                    xmalloc(sizeof(float) * (size_t)n * out)};
     for (size_t i = 0; i < (size_t)n * in; i++) r.x[i] = frand();
     for (size_t i = 0; i < (size_t)out * in; i++) r.W[i] = frand();
-    double ms = time_it(matmul_run, &r);
+    if (bf16) { /* pack the bf16 patterns into the first half of the buffer */
+        uint16_t *h = (uint16_t *)r.W;
+        for (size_t i = 0; i < (size_t)out * in; i++) h[i] = f32_to_bf16(r.W[i]);
+    }
+    double ms = time_it(bf16 ? matmul_bf16_run : matmul_run, &r);
     report(name, what, 0, ms, 2.0 * n * in * out / (ms * 1e-3) / 1e9);
+    if (n == 1 && !json) /* one row: memory-bound, so show the weight bandwidth too */
+        fprintf(stderr, "  %-22s %10.1f GB/s of weights\n", "", (double)out * in * (bf16 ? 2 : 4) / (ms * 1e-3) / 1e9);
     free(r.x), free(r.W), free(r.y);
 }
 
@@ -528,9 +540,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench: %s kernels, %d threads, %s (random weights, full-size shapes)\n",
             fast_kernel_isa(), fast_num_threads(), quick ? "1 run each (--quick)" : "median of 5 after a warm-up");
     double t0 = now_seconds();
-    bench_matmul("matmul_1024", "linear 1024x1024 @ (1024x1024)^T", 1024, 1024, 1024);
-    bench_matmul("matmul_vit_fc1", "linear 197x768 @ (3072x768)^T", 197, 768, 3072);
-    bench_matmul("matmul_decode_fc", "linear 1x576 @ (1536x576)^T (decode)", 1, 576, 1536);
+    bench_matmul("matmul_1024", "linear 1024x1024 @ (1024x1024)^T", 1024, 1024, 1024, 0);
+    bench_matmul("matmul_vit_fc1", "linear 197x768 @ (3072x768)^T", 197, 768, 3072, 0);
+    bench_matmul("matmul_siglip_fc1", "linear 729x1152 @ (4304x1152)^T", 729, 1152, 4304, 0);
+    bench_matmul("matmul_lm_head_f32", "linear 1x576 @ (49152x576)^T, f32 weights", 1, 576, 49152, 0);
+    bench_matmul("matmul_lm_head_bf16", "linear 1x576 @ (49152x576)^T, bf16 weights", 1, 576, 49152, 1);
     bench_smollm2();
     bench_distilbert();
     bench_vit();

@@ -68,6 +68,12 @@
 #undef VF
 #undef MR
 
+#ifndef HAVE_PACK8 /* compilers without __builtin_shufflevector pack one by one */
+#define pack8_generic NULL
+#define pack8_avx2 NULL
+#define pack8_avx512 NULL
+#endif
+
 typedef struct {
     const char *name;
     int mr, nr; /* tile: mr rows of x by nr = 2 * VF outputs */
@@ -75,13 +81,14 @@ typedef struct {
     void (*dots)(float *y, int64_t ldy, const float *x, int n, const float *W, int in, int o0, int o1);
     void (*dots_bf16)(float *y, int64_t ldy, const float *x, int n, const uint16_t *W, int in, int o0,
                       int o1);
+    int (*pack8)(float *bp, const float *W, int64_t in, int rows, int kc, int NR); /* or NULL */
 } Kernels;
 
 static const Kernels *kernels(void) {
-    static const Kernels generic = {"generic", 6, 8, kernel_generic, dots_generic, dots_bf16_generic};
+    static const Kernels generic = {"generic", 6, 8, kernel_generic, dots_generic, dots_bf16_generic, pack8_generic};
 #if defined(__x86_64__) && defined(__GNUC__)
-    static const Kernels avx512 = {"avx512", 12, 32, kernel_avx512, dots_avx512, dots_bf16_avx512};
-    static const Kernels avx2 = {"avx2", 6, 16, kernel_avx2, dots_avx2, dots_bf16_avx2};
+    static const Kernels avx512 = {"avx512", 12, 32, kernel_avx512, dots_avx512, dots_bf16_avx512, pack8_avx512};
+    static const Kernels avx2 = {"avx2", 6, 16, kernel_avx2, dots_avx2, dots_bf16_avx2, pack8_avx2};
     /* VLM_ISA=avx2|generic forces a narrower set (for tests and comparisons). */
     const char *force = getenv("VLM_ISA");
     __builtin_cpu_init();
@@ -116,15 +123,23 @@ typedef struct {
     const uint16_t *bf16;
 } Weights;
 
-/* Pack W[j0 .. j0+nr) x [k0 .. k0+kc) transposed into a k-major panel
- * bp[k * NR + j]; rows past `out` are zero. */
-static void pack_panel(float *bp, Weights W, int in, int out, int j0, int k0, int kc, int NR) {
+/* Pack W[j0 .. j0+NR) x [k0 .. k0+kc) transposed into a k-major panel
+ * bp[k * NR + j]; rows past `out` are zero.  f32 weights go 8 x 8 blocks at a
+ * time through the ISA's register transpose (pack8); the rest one by one. */
+static void pack_panel(float *bp, Weights W, int in, int out, int j0, int k0, int kc, int NR,
+                       const Kernels *kr) {
+    int rows = imin(NR, out - j0), rows8 = 0, kc8 = 0;
+    if (W.f32 && kr && kr->pack8) {
+        rows8 = rows & ~7;
+        kc8 = kr->pack8(bp, W.f32 + (int64_t)j0 * in + k0, in, rows8, kc, NR);
+    }
     for (int j = 0; j < NR; j++) {
-        if (j0 + j >= out) {
+        int kstart = j < rows8 ? kc8 : 0; /* the block part is done */
+        if (j >= rows) {
             for (int k = 0; k < kc; k++) bp[k * NR + j] = 0.0f;
         } else if (W.f32) {
             const float *w = W.f32 + (int64_t)(j0 + j) * in + k0;
-            for (int k = 0; k < kc; k++) bp[k * NR + j] = w[k];
+            for (int k = kstart; k < kc; k++) bp[k * NR + j] = w[k];
         } else {
             const uint16_t *w = W.bf16 + (int64_t)(j0 + j) * in + k0;
             for (int k = 0; k < kc; k++) bp[k * NR + j] = bf16_to_f32(w[k]);
@@ -162,7 +177,7 @@ OMP(omp for schedule(static))
                 int j0 = p * NR, nr = imin(NR, out - j0);
                 for (int k0 = 0; k0 < in; k0 += KC) {
                     int kc = imin(KC, in - k0);
-                    pack_panel(bp, W, in, out, j0, k0, kc, NR);
+                    pack_panel(bp, W, in, out, j0, k0, kc, NR, kr);
                     for (int t = t0; t < t1; t++) {
                         int full = t < nfull;
                         const float *a = full ? x + (int64_t)t * MR * in + k0 : xtail + k0;
@@ -275,7 +290,7 @@ OMP(omp for schedule(static))
             const float *kh = k + (int64_t)g * kv_rows * D, *vh = v + (int64_t)g * kv_rows * D;
             for (int p = 0; p < kpanels; p++) /* keys are the rows of "W" (in = D, out = Lk) */
                 pack_panel(kpack + ((size_t)g * kpanels + p) * D * NR, (Weights){kh, NULL}, D, Lk,
-                           p * NR, 0, D, NR);
+                           p * NR, 0, D, NR, kr);
             for (int p = 0; p < vpanels; p++) {
                 float *vp = vpack + ((size_t)g * vpanels + p) * Lk1 * NR;
                 for (int j = 0; j < Lk; j++)
