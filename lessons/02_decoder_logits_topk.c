@@ -164,6 +164,11 @@ int main(int argc, char **argv) {
         char *lab[5];
         for (int j = 0; j < k; j++) { /* the token in quotes, newlines as \n: one line per bar */
             char *t = tokenizer_decode(&tok, &topk_ids[(L - 1) * 5 + j], 1, 0);
+            if (strstr(t, "\xef\xbf\xbd")) { /* part of a UTF-8 character: show the id instead */
+                lab[j] = xasprintf("<id %lld>", (long long)topk_ids[(L - 1) * 5 + j]);
+                free(t);
+                continue;
+            }
             char *o = lab[j] = xmalloc(strlen(t) * 2 + 3);
             *o++ = '\'';
             for (const char *c = t; *c; c++) {
