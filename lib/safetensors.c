@@ -158,7 +158,8 @@ static int open_file(SafeTensors *st, const char *path) {
     cJSON_Delete(root);
     if (rc) return rc;
     /* sorted by name for st_find's binary search; a name twice is an error */
-    qsort(st->entries, (size_t)st->n, sizeof(StEntry), cmp_entry_name);
+    if (st->n > 1) /* a header with only __metadata__ has no entries (NULL): qsort(NULL) is UB */
+        qsort(st->entries, (size_t)st->n, sizeof(StEntry), cmp_entry_name);
     for (int i = 1; i < st->n; i++)
         if (strcmp(st->entries[i - 1].name, st->entries[i].name) == 0)
             return vlm_fail("%s: tensor '%s' appears twice", path, st->entries[i].name);

@@ -48,4 +48,6 @@ write("shape_overflow.safetensors",
 write("truncated_data.safetensors",
       {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
        "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}, data16)
+# Valid, but no tensors: only __metadata__ (fuzz_safetensors found qsort(NULL, 0) here).
+write("metadata_only.safetensors", {"__metadata__": {"format": "pt"}})
 print("ok")
