@@ -99,7 +99,7 @@ test: all
 	@scripts/run_tests.sh $(TESTS)
 
 lessons: all
-	@for l in $(LESSONS); do echo "=== $$l"; $$l || exit 1; echo; done
+	@for l in $(LESSONS); do echo "=== $$l --plot $(B)/plots"; $$l --plot $(B)/plots || exit 1; echo; done
 
 # Every lesson on the built-in models under valgrind memcheck (normal build
 # flags): fails on any invalid access or leak.  scripts/valgrind.supp hides only

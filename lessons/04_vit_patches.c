@@ -20,6 +20,7 @@
 #include "image.h"
 #include "image_processor.h"
 #include "lesson.h"
+#include "plot.h"
 #include "tensor_print.h"
 #include "util.h"
 #include "vit.h"
@@ -108,8 +109,8 @@ static int write_position_similarity(const char *path, const ViT *m) {
 int main(int argc, char **argv) {
     LessonArgs a;
     lesson_args(argc, argv, "Lesson 4: an image as a sequence of patch embeddings (ViT)", &a);
-    if (a.plot_dir && mkdir(a.plot_dir, 0755) && errno != EEXIST) {
-        fprintf(stderr, "%s: %s: cannot create the folder: %s\n", argv[0], a.plot_dir, strerror(errno));
+    if (a.plot_dir && plot_dir(a.plot_dir)) {
+        fprintf(stderr, "%s: %s\n", argv[0], vlm_error());
         exit(1);
     }
     int builtin;

@@ -13,9 +13,20 @@
 #include "util.h"
 
 int plot_dir(const char *dir) {
-    if (dir_exists(dir)) return 0;
-    if (mkdir(dir, 0755) != 0) return vlm_fail("%s: cannot create folder (%s)", dir, strerror(errno));
-    return 0;
+    /* like mkdir -p: create each missing parent in turn */
+    char *path = xstrdup(dir);
+    int rc = 0;
+    for (char *p = path + 1; rc == 0; p++) {
+        if (*p != '/' && *p != 0) continue;
+        char saved = *p;
+        *p = 0;
+        if (!dir_exists(path) && mkdir(path, 0755) != 0 && errno != EEXIST)
+            rc = vlm_fail("%s: cannot create folder (%s)", path, strerror(errno));
+        *p = saved;
+        if (saved == 0) break;
+    }
+    free(path);
+    return rc;
 }
 
 /* A simple perceptual-ish ramp: dark blue -> teal -> yellow. */

@@ -11,7 +11,7 @@
 #ifndef VLM_PLOT_H
 #define VLM_PLOT_H
 
-/* Create dir if needed; -1 with an error if it cannot be created. */
+/* Create dir and any missing parents (mkdir -p); -1 with an error naming the folder. */
 int plot_dir(const char *dir);
 
 /* m [rows, cols] in [lo, hi] -> PNG with cell_px x cell_px pixels per value (a
