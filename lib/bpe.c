@@ -545,6 +545,12 @@ static int load_vocab(Bpe *b, const cJSON *vocab, const cJSON *added) {
             return vlm_fail("%s: added_tokens entry without an integer 'id'", p);
         if (!cJSON_IsString(json_get(e, "content")))
             return vlm_fail("%s: added token %d has no string 'content'", p, id);
+        /* HF (serde_json) refuses a file that is not UTF-8; an added token starting
+         * with a stray continuation byte would otherwise split a character of the
+         * text (found by fuzz_tokenizer_json) */
+        const char *content = json_get(e, "content")->valuestring;
+        if (utf8_validate(content, strlen(content)))
+            return vlm_fail("%s: added token %d: content is not valid UTF-8", p, id);
         if (id > max_id) max_id = id;
     }
     if (max_id < 0) return vlm_fail("%s: model.vocab is empty", p);

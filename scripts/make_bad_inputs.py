@@ -120,6 +120,15 @@ write_bytes("tokenizers/clip_vocab_not_object/vocab.json", b"[\"a\", \"b\"]\n")
 write_json("tokenizers/clip_vocab_not_object/tokenizer_config.json", CLIP_CFG)
 shutil.copy(TINY + "clip/merges.txt", out("tokenizers/clip_vocab_not_object/merges.txt"))
 
+# tokenizer.json with an added token that is not UTF-8 (a stray continuation
+# byte: it matched inside a character of the text; found by fuzz_tokenizer_json)
+tj = open(TINY + "bpe/tokenizer.json", "rb").read()
+marker = b'"added_tokens": ['
+assert marker in tj
+tj = tj.replace(marker, marker + b'{"id": 7, "content": "\xa9 <|endoftext|>", "single_word": false, '
+                b'"lstrip": false, "rstrip": false, "normalized": false, "special": true},', 1)
+write_bytes("tokenizer_json/added_token_not_utf8.json", tj)
+
 # ---- tiny Llama folders (hidden 8, 1 layer, the tiny 512-id BPE tokenizer) ----
 
 def safetensors(rel, tensors):
