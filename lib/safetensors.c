@@ -135,6 +135,13 @@ static int open_file(SafeTensors *st, const char *path) {
     const unsigned char *u = map;
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | u[i];
+    /* The JSON header is parsed into memory (several times its size): cap it like
+     * the safetensors library does (MAX_HEADER_SIZE, 100 MB) so a hostile length
+     * cannot claim gigabytes.  Tensor data is only mapped, never copied here. */
+    if (hlen > 100000000)
+        return vlm_fail("%s: header length %llu is more than the 100000000-byte limit of the "
+                        "safetensors format (corrupt or not a safetensors file)",
+                        path, (unsigned long long)hlen);
     if (hlen > size - 8)
         return vlm_fail("%s: header length %llu runs past the end of the file (%zu bytes; "
                         "truncated or not a safetensors file)",

@@ -48,6 +48,8 @@ write("shape_overflow.safetensors",
 write("truncated_data.safetensors",
       {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
        "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}, data16)
+# A header length of 2^40: refused before anything is parsed (limit 100 MB, as safetensors).
+write("header_length_huge.safetensors", good, data16, length=1 << 40)
 # Valid, but no tensors: only __metadata__ (fuzz_safetensors found qsort(NULL, 0) here).
 write("metadata_only.safetensors", {"__metadata__": {"format": "pt"}})
 print("ok")
