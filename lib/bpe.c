@@ -14,8 +14,9 @@
  *      and ByteLevel (the GPT-2 regex below, then every UTF-8 byte -> one
  *      printable "byte symbol": space -> 'Ġ' U+0120, '\n' -> 'Ċ' U+010A);
  *   3. BPE on each piece: start from single symbols, repeatedly merge the
- *      adjacent pair with the lowest merge rank (leftmost first); a symbol
- *      missing from the vocab is dropped when the model has no unk_token;
+ *      adjacent pair with the lowest merge rank (leftmost first; bpe_merge.h,
+ *      O(n log n)); a symbol missing from the vocab is dropped when the model
+ *      has no unk_token;
  *   4. the post_processor adds special tokens (SmolLM2: null, so no BOS).
  * decode() maps byte symbols back to bytes and repairs invalid UTF-8 with U+FFFD.
  * Everything unsupported or malformed in the file is an error naming the file.
@@ -28,6 +29,7 @@
 #include <pcre2.h>
 #include <utf8proc.h>
 
+#include "bpe_merge.h"
 #include "json.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -77,39 +79,6 @@ static void strmap_put(StrMap *m, const char *key, int val) {
     }
 }
 
-/* ---- (left id, right id) -> merge rank and merged id ---- */
-typedef struct {
-    uint64_t *keys; /* (a << 32 | b) + 1, 0 = empty */
-    int *rank, *merged;
-    size_t cap;
-} PairMap;
-
-static uint64_t pair_key(int a, int b) { return ((uint64_t)(uint32_t)a << 32 | (uint32_t)b) + 1; }
-static size_t pair_slot(uint64_t k, size_t cap) { return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1); }
-
-static int pairmap_get(const PairMap *m, int a, int b, int *merged) {
-    uint64_t k = pair_key(a, b);
-    for (size_t i = pair_slot(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == 0) return -1;
-        if (m->keys[i] == k) {
-            *merged = m->merged[i];
-            return m->rank[i];
-        }
-    }
-}
-
-/* A repeated pair keeps its first (lowest) rank, as HF's HashMap insert... keeps the last;
- * real files never repeat a merge, so either choice is fine. */
-static void pairmap_put(PairMap *m, int a, int b, int rank, int merged) {
-    uint64_t k = pair_key(a, b);
-    size_t i = pair_slot(k, m->cap);
-    while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
-    if (m->keys[i]) return;
-    m->keys[i] = k;
-    m->rank[i] = rank;
-    m->merged[i] = merged;
-}
-
 /* ---- the tokenizer ---- */
 typedef struct {
     char *content;
@@ -133,7 +102,7 @@ typedef struct {
     int n_ids;           /* max id + 1 over vocab and added tokens */
     char **tokens;       /* id -> vocab string (NULL where unused) */
     StrMap vocab;        /* model.vocab */
-    PairMap merges;
+    BpeMerges merges;
     AddedToken *added;
     int n_added;
     int *added_of_id;    /* id -> index into added, -1 */
@@ -299,22 +268,6 @@ static void push_symbol(const Bpe *b, const char *sym, size_t n, IdList *syms, i
     *pending_unk = 1;
 }
 
-/* Merge the lowest-ranked adjacent pair (leftmost on ties) until none is left:
- * the order HF's priority queue applies merges in. */
-static void bpe_merge(const Bpe *b, IdList *syms) {
-    for (;;) {
-        int best = -1, best_rank = 0, best_id = 0;
-        for (int i = 0; i + 1 < syms->n; i++) {
-            int merged, r = pairmap_get(&b->merges, (int)syms->ids[i], (int)syms->ids[i + 1], &merged);
-            if (r >= 0 && (best < 0 || r < best_rank)) best = i, best_rank = r, best_id = merged;
-        }
-        if (best < 0) return;
-        syms->ids[best] = best_id;
-        memmove(syms->ids + best + 1, syms->ids + best + 2, sizeof(int64_t) * (size_t)(syms->n - best - 2));
-        syms->n--;
-    }
-}
-
 /* Bytes of one piece -> byte symbols -> BPE ids appended to out. */
 static void encode_piece(const Bpe *b, const char *s, size_t len, int add_prefix_space, IdList *out) {
     size_t cap = 2 * len + 3, n = 0;
@@ -343,7 +296,7 @@ static void encode_piece(const Bpe *b, const char *s, size_t len, int add_prefix
         push_symbol(b, mapped + i, (size_t)k, &syms, &pending_unk);
         i += (size_t)k;
     }
-    bpe_merge(b, &syms);
+    bpe_merge(&b->merges, &syms);
     for (int i = 0; i < syms.n; i++) ids_push(out, syms.ids[i]);
     ids_free(&syms);
     free(mapped);
@@ -513,7 +466,7 @@ static void bpe_destroy(void *impl) {
     for (int i = 0; i < b->n_added; i++) free(b->added[i].content);
     free(b->tokens), free(b->added), free(b->added_of_id);
     free(b->vocab.keys), free(b->vocab.vals);
-    free(b->merges.keys), free(b->merges.rank), free(b->merges.merged);
+    bpe_merges_free(&b->merges);
     if (b->re) pcre2_code_free(b->re);
     free(b->path);
     free(b);
@@ -585,12 +538,8 @@ static int load_vocab(Bpe *b, const cJSON *vocab, const cJSON *added) {
 static int load_merges(Bpe *b, const cJSON *merges) {
     const char *p = b->path;
     if (!cJSON_IsArray(merges)) return vlm_fail("%s: model.merges is missing or not an array", p);
-    int n = cJSON_GetArraySize(merges), rank = 0;
-    b->merges.cap = 16;
-    while (b->merges.cap < 2 * (size_t)n + 1) b->merges.cap *= 2;
-    b->merges.keys = xcalloc(b->merges.cap, sizeof(uint64_t));
-    b->merges.rank = xcalloc(b->merges.cap, sizeof(int));
-    b->merges.merged = xcalloc(b->merges.cap, sizeof(int));
+    int rank = 0;
+    strids_init(&b->merges.pairs, (size_t)cJSON_GetArraySize(merges));
     const cJSON *m;
     cJSON_ArrayForEach(m, merges) {
         char *left = NULL, *right = NULL;
@@ -616,7 +565,10 @@ static int load_merges(Bpe *b, const cJSON *merges) {
             free(left), free(right), free(both);
             return -1;
         }
-        pairmap_put(&b->merges, a, c, rank, ab);
+        /* A repeated pair keeps its first rank here.  HF's BPE builder collects the
+         * merges into a HashMap, so there the LAST rank wins (clip_tokenizer.c does
+         * that); real files never repeat a merge, and this file has always kept the first. */
+        if (bpe_merges_rank(&b->merges, a, c, NULL) < 0) bpe_merges_add(&b->merges, a, c, ab);
         free(left), free(right), free(both);
         rank++;
     }

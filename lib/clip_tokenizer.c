@@ -15,8 +15,8 @@
  *      whitespace between them disappears, a digit is a word on its own);
  *   4. word bytes -> GPT-2 byte symbols, "</w>" glued to the last symbol, then
  *      BPE: merge the adjacent pair with the lowest rank (leftmost first) until
- *      no pair is in merges.txt; a symbol missing from the vocab becomes the
- *      unk token (<|endoftext|> for CLIP);
+ *      no pair is in merges.txt (bpe_merge.h, shared with bpe.c); a symbol
+ *      missing from the vocab becomes the unk token (<|endoftext|> for CLIP);
  *   5. <|startoftext|> + ids + <|endoftext|>.
  * decode(): byte symbols -> bytes (U+FFFD for invalid UTF-8), "</w>" -> ' ',
  * strip — CLIPTokenizerFast's wrapped decode.  Rules and their checks against
@@ -32,6 +32,7 @@
 #include <pcre2.h>
 #include <utf8proc.h>
 
+#include "bpe_merge.h"
 #include "json.h"
 #include "str_ids.h"
 #include "tokenizer.h"
@@ -47,9 +48,7 @@ typedef struct {
     char **tokens;     /* id -> token string (NULL for ids vocab.json skips) */
     int vocab_size;
     StrIds vocab;      /* token string -> id */
-    StrIds merges;     /* packed (left id, right id) -> rank */
-    int *merged;       /* rank -> id of left+right */
-    int n_merges;
+    BpeMerges merges;  /* (left id, right id) -> rank, merged id */
     int bos_id, eos_id, unk_id;
     pcre2_code *re;
 } Clip;
@@ -102,11 +101,6 @@ static int load_vocab(Clip *c, const char *path) {
     return 0;
 }
 
-static void pack_pair(int a, int b, char key[8]) {
-    memcpy(key, &a, 4);
-    memcpy(key + 4, &b, 4);
-}
-
 /* merges.txt: "#version: 0.2" header, then "left right" per line.  As HF's BPE
  * builder, both symbols and their concatenation must be in the vocabulary. */
 static int load_merges(Clip *c, const char *path) {
@@ -117,9 +111,7 @@ static int load_merges(Clip *c, const char *path) {
         free(text);
         return vlm_fail("%s: contains a NUL byte (not a text file)", path);
     }
-    strids_init(&c->merges, 1024);
-    int cap = 1024, line_no = 0, rc = 0;
-    c->merged = xmalloc(sizeof(int) * (size_t)cap);
+    int line_no = 0, rc = 0;
     char *p = text, *end = text + len;
     while (p < end && rc == 0) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -149,11 +141,7 @@ static int load_merges(Clip *c, const char *path) {
                           a < 0 ? line : b < 0 ? sp + 1 : joined);
         free(joined);
         if (rc) break;
-        if (c->n_merges == cap) c->merged = xrealloc(c->merged, sizeof(int) * (size_t)(cap *= 2));
-        char key[8];
-        pack_pair(a, b, key);
-        strids_put(&c->merges, key, 8, c->n_merges);  /* a repeated merge: the later rank wins, as in HF */
-        c->merged[c->n_merges++] = ab;
+        bpe_merges_add(&c->merges, a, b, ab);  /* a repeated merge: the later rank wins, as in HF */
     }
     free(text);
     return rc;
@@ -163,35 +151,18 @@ static int load_merges(Clip *c, const char *path) {
 
 /* BPE on one word (its raw UTF-8 bytes), ids appended to out. */
 static void bpe_word(const Clip *c, const char *w, size_t n, IdList *out) {
-    int *syms = xmalloc(sizeof(int) * n);
+    IdList syms = {0};
     for (size_t i = 0; i < n; i++) {
         TextBuf s = {0};
         tb_cp(&s, gpt2_byte_to_cp((unsigned char)w[i]));
         if (i + 1 == n) tb_put(&s, EOW, strlen(EOW));
         int id = strids_get(&c->vocab, s.s, s.n);
-        syms[i] = id >= 0 ? id : c->unk_id;
+        ids_push(&syms, id >= 0 ? id : c->unk_id);
         tb_free(&s);
     }
-    size_t m = n;
-    for (;;) {
-        int best_rank = -1;
-        size_t best = 0;
-        for (size_t i = 0; i + 1 < m; i++) {
-            char key[8];
-            pack_pair(syms[i], syms[i + 1], key);
-            int r = strids_get(&c->merges, key, 8);
-            if (r >= 0 && (best_rank < 0 || r < best_rank)) {
-                best_rank = r;
-                best = i;
-            }
-        }
-        if (best_rank < 0) break;
-        syms[best] = c->merged[best_rank];
-        memmove(syms + best + 1, syms + best + 2, sizeof(int) * (m - best - 2));
-        m--;
-    }
-    for (size_t i = 0; i < m; i++) ids_push(out, syms[i]);
-    free(syms);
+    bpe_merge(&c->merges, &syms);
+    for (int i = 0; i < syms.n; i++) ids_push(out, syms.ids[i]);
+    ids_free(&syms);
 }
 
 /* CLIP's regex over one stretch without special tokens. */
@@ -369,8 +340,7 @@ static void clip_destroy(void *impl) {
     for (int i = 0; i < c->vocab_size; i++) free(c->tokens[i]);
     free(c->tokens);
     strids_free(&c->vocab);
-    strids_free(&c->merges);
-    free(c->merged);
+    bpe_merges_free(&c->merges);
     if (c->re) pcre2_code_free(c->re);
     free(c);
 }
