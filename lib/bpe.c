@@ -31,53 +31,15 @@
 
 #include "bpe_merge.h"
 #include "json.h"
+#include "str_ids.h"
 #include "tokenizer.h"
+#include "unicode_text.h"
 #include "util.h"
 
 /* The GPT-2 pre-tokenization regex exactly as HF's ByteLevel writes it.  With
  * PCRE2_UCP, \s is Unicode whitespace and \p{L}/\p{N} are Unicode categories. */
 static const char GPT2_PATTERN[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-
-/* ---- a string -> id hash map (open addressing, FNV-1a) ---- */
-typedef struct {
-    const char **keys; /* borrowed: the strings live in Bpe.tokens / added */
-    int *vals;
-    size_t cap;
-} StrMap;
-
-static uint64_t fnv(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
-static void strmap_init(StrMap *m, size_t n) {
-    m->cap = 16;
-    while (m->cap < 2 * n + 1) m->cap *= 2;
-    m->keys = xcalloc(m->cap, sizeof(char *));
-    m->vals = xcalloc(m->cap, sizeof(int));
-}
-
-/* -1 when absent. s need not be NUL-terminated. */
-static int strmap_get(const StrMap *m, const char *s, size_t n) {
-    for (size_t i = fnv(s, n) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        const char *k = m->keys[i];
-        if (!k) return -1;
-        if (strncmp(k, s, n) == 0 && k[n] == 0) return m->vals[i];
-    }
-}
-
-static void strmap_put(StrMap *m, const char *key, int val) {
-    size_t n = strlen(key);
-    for (size_t i = fnv(key, n) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->keys[i] || strcmp(m->keys[i], key) == 0) {
-            m->keys[i] = key;
-            m->vals[i] = val;
-            return;
-        }
-    }
-}
 
 /* ---- the tokenizer ---- */
 typedef struct {
@@ -101,7 +63,7 @@ typedef struct {
     char *path;
     int n_ids;           /* max id + 1 over vocab and added tokens */
     char **tokens;       /* id -> vocab string (NULL where unused) */
-    StrMap vocab;        /* model.vocab */
+    StrIds vocab;        /* model.vocab */
     BpeMerges merges;
     AddedToken *added;
     int n_added;
@@ -113,47 +75,24 @@ typedef struct {
     int64_t prefix[MAX_SPECIAL], suffix[MAX_SPECIAL]; /* post_processor ids around the text */
     int n_prefix, n_suffix;
     char byte_sym[256][3]; /* byte -> UTF-8 of its GPT-2 symbol (all < U+0800: 2 bytes) */
-    int sym_byte[0x144];   /* symbol code point -> byte, -1 */
 } Bpe;
 
-/* GPT-2's bytes_to_unicode(): printable Latin-1 bytes map to themselves, the other
- * 68 (controls, space, 0x7f-0xa0, 0xad) to U+0100.. in byte order.  So a space
- * becomes 'Ġ' (U+0120) and every token is printable text in vocab.json. */
+/* GPT-2's bytes_to_unicode() (unicode_text.h) as UTF-8 strings, for encode_piece:
+ * a space becomes 'Ġ' (U+0120) and every token is printable text in vocab.json. */
 static void build_byte_map(Bpe *b) {
-    int next = 256;
-    for (int i = 0; i < 0x144; i++) b->sym_byte[i] = -1;
     for (int byte = 0; byte < 256; byte++) {
-        int printable = (byte >= '!' && byte <= '~') || (byte >= 0xa1 && byte <= 0xac) ||
-                        (byte >= 0xae && byte <= 0xff);
-        int cp = printable ? byte : next++;
-        utf8proc_uint8_t buf[4];
-        utf8proc_ssize_t n = utf8proc_encode_char(cp, buf);
-        memcpy(b->byte_sym[byte], buf, (size_t)n);
+        utf8proc_ssize_t n = utf8proc_encode_char(gpt2_byte_to_cp((unsigned char)byte),
+                                                  (utf8proc_uint8_t *)b->byte_sym[byte]);
         b->byte_sym[byte][n] = 0;
-        b->sym_byte[cp] = byte;
     }
 }
 
 /* ---- small Unicode helpers ---- */
-static int32_t next_cp(const char *s, size_t len, size_t i, int *n) {
-    int32_t cp;
-    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-    if (k <= 0) { *n = 1; return 0xfffd; }
-    *n = (int)k;
-    return cp;
-}
 
 /* Rust char::is_numeric: general category Nd, Nl or No (so ², ½, Ⅻ, ① count). */
 static int is_numeric(int32_t cp) {
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
-}
-
-/* Rust char::is_whitespace: the Unicode White_Space property. */
-static int is_white(int32_t cp) {
-    return (cp >= 9 && cp <= 13) || cp == ' ' || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
-           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
-           cp == 0x205f || cp == 0x3000;
 }
 
 static int is_word_char(int32_t cp) {
@@ -167,8 +106,8 @@ static int32_t prev_cp(const char *s, size_t i) {
     size_t j = i;
     while (j > 0 && ((unsigned char)s[j - 1] & 0xc0) == 0x80) j--;
     if (j == 0) return 0;
-    int n;
-    return next_cp(s, i, j - 1, &n);
+    j--;
+    return utf8_next(s, i, &j);
 }
 
 /* ---- pieces: the pre-tokenizer splits text into a list of byte ranges ---- */
@@ -202,17 +141,16 @@ static void pieces_free(Pieces *p) {
 static void split_digits(const char *s, size_t off, size_t len, int individual, Pieces *out) {
     size_t start = off, end = off + len, i = off;
     while (i < end) {
-        int n;
-        int32_t cp = next_cp(s, end, i, &n);
-        if (!is_numeric(cp)) { i += (size_t)n; continue; }
-        pieces_push(out, start, i - start);
-        size_t j = i + (size_t)n;
+        size_t at = i;
+        if (!is_numeric(utf8_next(s, end, &i))) continue;
+        pieces_push(out, start, at - start);
+        size_t j = i;
         while (!individual && j < end) {
-            int m;
-            if (!is_numeric(next_cp(s, end, j, &m))) break;
-            j += (size_t)m;
+            size_t k = j;
+            if (!is_numeric(utf8_next(s, end, &k))) break;
+            j = k;
         }
-        pieces_push(out, i, j - i);
+        pieces_push(out, at, j - at);
         i = start = j;
     }
     pieces_push(out, start, end - start);
@@ -228,9 +166,8 @@ static void split_regex(const Bpe *b, const char *s, size_t off, size_t len, pcr
         if (rc < 0) break;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (ov[1] == ov[0]) { /* an empty match cannot happen with GPT-2's pattern; step on */
-            int n;
-            next_cp(s, end, ov[0], &n);
-            pos = ov[0] + (size_t)n;
+            pos = ov[0];
+            utf8_next(s, end, &pos);
             continue;
         }
         pieces_push(out, last, ov[0] - last);
@@ -242,7 +179,7 @@ static void split_regex(const Bpe *b, const char *s, size_t off, size_t len, pcr
 
 /* ---- BPE on one piece ---- */
 static void push_symbol(const Bpe *b, const char *sym, size_t n, IdList *syms, int *pending_unk) {
-    int id = strmap_get(&b->vocab, sym, n);
+    int id = strids_get(&b->vocab, sym, n);
     if (id >= 0) {
         ids_push(syms, id);
         *pending_unk = 0;
@@ -253,7 +190,7 @@ static void push_symbol(const Bpe *b, const char *sym, size_t n, IdList *syms, i
         for (size_t i = 0; ok && i < n; i++) {
             char hex[8];
             snprintf(hex, sizeof hex, "<0x%02X>", (unsigned char)sym[i]);
-            ids[i] = strmap_get(&b->vocab, hex, strlen(hex));
+            ids[i] = strids_get(&b->vocab, hex, strlen(hex));
             ok = ids[i] >= 0;
         }
         if (ok) {
@@ -281,7 +218,7 @@ static void encode_piece(const Bpe *b, const char *s, size_t len, int add_prefix
     }
     mapped[n] = 0;
     if (b->ignore_merges) {
-        int id = strmap_get(&b->vocab, mapped, n);
+        int id = strids_get(&b->vocab, mapped, n);
         if (id >= 0) {
             ids_push(out, id);
             free(mapped);
@@ -291,10 +228,10 @@ static void encode_piece(const Bpe *b, const char *s, size_t len, int add_prefix
     IdList syms = {0};
     int pending_unk = 0;
     for (size_t i = 0; i < n;) {
-        int k;
-        next_cp(mapped, n, i, &k);
-        push_symbol(b, mapped + i, (size_t)k, &syms, &pending_unk);
-        i += (size_t)k;
+        size_t j = i;
+        utf8_next(mapped, n, &j);
+        push_symbol(b, mapped + i, j - i, &syms, &pending_unk);
+        i = j;
     }
     bpe_merge(&b->merges, &syms);
     for (int i = 0; i < syms.n; i++) ids_push(out, syms.ids[i]);
@@ -342,21 +279,21 @@ static int find_added(const Bpe *b, const char *s, size_t len, size_t pos, size_
             const AddedToken *a = &b->added[k];
             if (a->len == 0 || a->len > len - i || memcmp(s + i, a->content, a->len) != 0) continue;
             if (a->single_word && ((i > 0 && is_word_char(prev_cp(s, i))) ||
-                                   (i + a->len < len && is_word_char(next_cp(s, len, i + a->len, &(int){0})))))
+                                   (i + a->len < len && is_word_char(utf8_next(s, len, &(size_t){i + a->len})))))
                 continue;
             if (best < 0 || a->len > b->added[best].len) best = k;
         }
         if (best < 0) continue;
         const AddedToken *a = &b->added[best];
         size_t st = i, en = i + a->len;
-        while (a->lstrip && st > pos && is_white(prev_cp(s, st))) {
+        while (a->lstrip && st > pos && uni_is_white_space(prev_cp(s, st))) {
             int32_t cp = prev_cp(s, st);
             st -= (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t[4]){0});
         }
         while (a->rstrip && en < len) {
-            int n;
-            if (!is_white(next_cp(s, len, en, &n))) break;
-            en += (size_t)n;
+            size_t k = en;
+            if (!uni_is_white_space(utf8_next(s, len, &k))) break;
+            en = k;
         }
         *mstart = st;
         *mend = en;
@@ -385,43 +322,6 @@ static int bpe_encode(void *impl, const char *text, size_t len, IdList *out) {
 }
 
 /* ---- decode ---- */
-typedef struct {
-    char *s;
-    size_t n, cap;
-} Buf;
-
-static void buf_put(Buf *b, const void *p, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->n, p, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-/* Rust's String::from_utf8_lossy: each maximal ill-formed subsequence -> U+FFFD. */
-static char *utf8_lossy(const unsigned char *s, size_t n) {
-    Buf out = {0};
-    buf_put(&out, "", 0);
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        int need = 0;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c < 0x80) { buf_put(&out, s + i, 1); i++; continue; }
-        if (c >= 0xc2 && c <= 0xdf) need = 1;
-        else if (c >= 0xe0 && c <= 0xef) need = 2, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-        else if (c >= 0xf0 && c <= 0xf4) need = 3, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-        size_t j = i + 1;
-        int got = 0;
-        while (got < need && j < n && s[j] >= lo && s[j] <= hi) j++, got++, lo = 0x80, hi = 0xbf;
-        if (need > 0 && got == need) buf_put(&out, s + i, j - i);
-        else buf_put(&out, "\xef\xbf\xbd", 3);
-        i = j;
-    }
-    return out.s;
-}
-
 static const char *bpe_id_to_token(void *impl, int64_t id) {
     const Bpe *b = impl;
     if (id < 0 || id >= b->n_ids) return NULL;
@@ -433,8 +333,8 @@ static const char *bpe_id_to_token(void *impl, int64_t id) {
  * other token (e.g. an added token with a space) its own UTF-8; then lossy UTF-8. */
 static char *bpe_decode(void *impl, const int64_t *ids, int n, int skip_special) {
     const Bpe *b = impl;
-    Buf bytes = {0};
-    buf_put(&bytes, "", 0);
+    TextBuf bytes = {0};
+    tb_put(&bytes, "", 0);
     for (int i = 0; i < n; i++) {
         const char *tok = bpe_id_to_token(impl, ids[i]);
         if (!tok) continue;
@@ -442,20 +342,19 @@ static char *bpe_decode(void *impl, const int64_t *ids, int n, int skip_special)
             continue;
         size_t len = strlen(tok), start = bytes.n, j = 0;
         while (j < len) {
-            int k;
-            int32_t cp = next_cp(tok, len, j, &k);
-            if (cp >= 0x144 || b->sym_byte[cp] < 0) break;
-            unsigned char byte = (unsigned char)b->sym_byte[cp];
-            buf_put(&bytes, &byte, 1);
-            j += (size_t)k;
+            size_t k = j;
+            int byte = gpt2_cp_to_byte(utf8_next(tok, len, &k));
+            if (byte < 0) break;
+            tb_putc(&bytes, (char)byte);
+            j = k;
         }
         if (j < len) { /* not all byte symbols: the token's text as it is */
             bytes.n = start;
-            buf_put(&bytes, tok, len);
+            tb_put(&bytes, tok, len);
         }
     }
-    char *text = utf8_lossy((const unsigned char *)bytes.s, bytes.n);
-    free(bytes.s);
+    char *text = utf8_lossy((const unsigned char *)bytes.s, bytes.n, NULL);
+    tb_free(&bytes);
     return text;
 }
 
@@ -465,7 +364,7 @@ static void bpe_destroy(void *impl) {
     for (int i = 0; i < b->n_ids; i++) free(b->tokens[i]);
     for (int i = 0; i < b->n_added; i++) free(b->added[i].content);
     free(b->tokens), free(b->added), free(b->added_of_id);
-    free(b->vocab.keys), free(b->vocab.vals);
+    strids_free(&b->vocab);
     bpe_merges_free(&b->merges);
     if (b->re) pcre2_code_free(b->re);
     free(b->path);
@@ -511,11 +410,11 @@ static int load_vocab(Bpe *b, const cJSON *vocab, const cJSON *added) {
     b->tokens = xcalloc((size_t)b->n_ids, sizeof(char *));
     b->added_of_id = xmalloc(sizeof(int) * (size_t)b->n_ids);
     for (int i = 0; i < b->n_ids; i++) b->added_of_id[i] = -1;
-    strmap_init(&b->vocab, (size_t)cJSON_GetArraySize(vocab));
+    strids_init(&b->vocab, (size_t)cJSON_GetArraySize(vocab));
     cJSON_ArrayForEach(e, vocab) {
         json_id(e, &id);
         if (!b->tokens[id]) b->tokens[id] = xstrdup(e->string);
-        strmap_put(&b->vocab, b->tokens[id], id);
+        strids_put(&b->vocab, b->tokens[id], strlen(b->tokens[id]), id);
     }
     b->n_added = cJSON_GetArraySize(added);
     b->added = xcalloc((size_t)b->n_added + 1, sizeof(AddedToken));
@@ -556,8 +455,8 @@ static int load_merges(Bpe *b, const cJSON *merges) {
         }
         if (!left) return vlm_fail("%s: model.merges[%d] is neither \"a b\" nor [\"a\", \"b\"]", p, rank);
         char *both = xasprintf("%s%s", left, right);
-        int a = strmap_get(&b->vocab, left, strlen(left)), c = strmap_get(&b->vocab, right, strlen(right));
-        int ab = strmap_get(&b->vocab, both, strlen(both));
+        int a = strids_get(&b->vocab, left, strlen(left)), c = strids_get(&b->vocab, right, strlen(right));
+        int ab = strids_get(&b->vocab, both, strlen(both));
         const char *missing = a < 0 ? left : c < 0 ? right : ab < 0 ? both : NULL;
         if (missing) {
             vlm_fail("%s: model.merges[%d] (\"%s\" + \"%s\") uses \"%s\", which is not in model.vocab",
@@ -661,7 +560,7 @@ static int64_t pad_from_config(const Bpe *b, const cJSON *padding) {
         const char *s = cJSON_IsString(v) ? v->valuestring : json_str(v, "content", NULL);
         for (int i = 0; s && i < b->n_added && pad < 0; i++)
             if (strcmp(b->added[i].content, s) == 0) pad = b->added[i].id;
-        if (s && pad < 0) pad = strmap_get(&b->vocab, s, strlen(s));
+        if (s && pad < 0) pad = strids_get(&b->vocab, s, strlen(s));
     }
     cJSON_Delete(cfg);
     free(cfg_path);
@@ -686,7 +585,7 @@ static int load(Bpe *b, const cJSON *root) {
         load_post_processor(b, json_get(root, "post_processor")))
         return -1;
     const char *unk = json_str(model, "unk_token", NULL);
-    b->unk_id = unk ? strmap_get(&b->vocab, unk, strlen(unk)) : -1;
+    b->unk_id = unk ? strids_get(&b->vocab, unk, strlen(unk)) : -1;
     if (unk && b->unk_id < 0) return vlm_fail("%s: model.unk_token \"%s\" is not in model.vocab", p, unk);
     b->fuse_unk = json_bool(model, "fuse_unk", 0);
     b->byte_fallback = json_bool(model, "byte_fallback", 0);
