@@ -257,10 +257,7 @@ int clip_encode_padded(const Tokenizer *t, const char *text, size_t len, int max
     for (int i = 0; i < n; i++) ids_push(ids, body.ids[i]);
     ids_push(ids, c->eos_id);
     ids_free(&body);
-    int real = ids->n;
-    while (ids->n < max_len) ids_push(ids, t->pad_id);
-    if (attention_mask)
-        for (int i = 0; i < ids->n; i++) ids_push(attention_mask, i < real);
+    ids_pad(ids, max_len, t->pad_id, attention_mask);
     return 0;
 }
 

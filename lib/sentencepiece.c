@@ -640,10 +640,7 @@ int siglip_encode_padded(const Tokenizer *t, const char *text, size_t len, int m
     for (int i = 0; i < n; i++) ids_push(ids, body.ids[i]);
     if (ids->n == 0 || ids->ids[ids->n - 1] != m->eos_id) ids_push(ids, m->eos_id);
     ids_free(&body);
-    int real = ids->n;
-    while (ids->n < max_len) ids_push(ids, t->pad_id);
-    if (attention_mask)
-        for (int i = 0; i < ids->n; i++) ids_push(attention_mask, i < real);
+    ids_pad(ids, max_len, t->pad_id, attention_mask);
     return 0;
 }
 

@@ -20,6 +20,13 @@ void ids_free(IdList *l) {
     memset(l, 0, sizeof *l);
 }
 
+void ids_pad(IdList *l, int max_len, int64_t pad_id, IdList *attention_mask) {
+    int real = l->n;
+    while (l->n < max_len) ids_push(l, pad_id);
+    if (attention_mask)
+        for (int i = 0; i < l->n; i++) ids_push(attention_mask, i < real);
+}
+
 int utf8_validate(const char *s, size_t len) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;

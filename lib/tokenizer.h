@@ -28,6 +28,10 @@ typedef struct {
 
 void ids_push(IdList *l, int64_t id);
 void ids_free(IdList *l);
+/* padding="max_length": right-pad l with pad_id up to max_len ids (a longer list
+ * stays as it is); attention_mask (may be NULL) gets 1 for each id l had, 0 for
+ * each pad. */
+void ids_pad(IdList *l, int max_len, int64_t pad_id, IdList *attention_mask);
 
 typedef struct Tokenizer {
     const char *kind;  /* "byte-level BPE", "WordPiece", "CLIP BPE", "SentencePiece" */
