@@ -35,7 +35,9 @@
 #include <utf8proc.h>
 
 #include "json.h"
+#include "str_ids.h"
 #include "tokenizer.h"
+#include "unicode_text.h"
 #include "util.h"
 
 #define MAX_WORD_CHARS 100 /* BertTokenizer max_input_chars_per_word */
@@ -45,8 +47,7 @@ enum { SP_PAD, SP_UNK, SP_CLS, SP_SEP, SP_MASK, N_NAMED };
 typedef struct {
     char **tokens;        /* id -> vocab line */
     int n;                /* number of lines */
-    int *table;           /* open-addressing hash: token -> id, -1 = empty */
-    size_t table_size;
+    StrIds vocab;         /* token -> id (a duplicated line: the later id) */
     char **special;       /* strings split off before normalisation */
     int64_t *special_id;
     int n_special;
@@ -56,34 +57,8 @@ typedef struct {
 
 /* ---- vocabulary --------------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 /* id of the n bytes at s, or -1 */
-static int vocab_find(const WordPiece *w, const char *s, size_t n) {
-    size_t i = hash_bytes(s, n) & (w->table_size - 1);
-    for (;; i = (i + 1) & (w->table_size - 1)) {
-        int id = w->table[i];
-        if (id < 0) return -1;
-        if (strlen(w->tokens[id]) == n && memcmp(w->tokens[id], s, n) == 0) return id;
-    }
-}
-
-/* Insert; an existing entry is overwritten, so the later line wins (HF load_vocab). */
-static void vocab_insert(WordPiece *w, int id) {
-    const char *s = w->tokens[id];
-    size_t n = strlen(s), i = hash_bytes(s, n) & (w->table_size - 1);
-    for (;; i = (i + 1) & (w->table_size - 1)) {
-        int old = w->table[i];
-        if (old < 0 || strcmp(w->tokens[old], s) == 0) {
-            w->table[i] = id;
-            return;
-        }
-    }
-}
+static int vocab_find(const WordPiece *w, const char *s, size_t n) { return strids_get(&w->vocab, s, n); }
 
 static int load_vocab(WordPiece *w, const char *path) {
     size_t len;
@@ -111,11 +86,9 @@ static int load_vocab(WordPiece *w, const char *path) {
     }
     free(text);
     if (w->n == 0) return vlm_fail("%s: empty vocabulary", path);
-    w->table_size = 16;
-    while (w->table_size < 2 * (size_t)w->n) w->table_size *= 2;
-    w->table = xmalloc(sizeof(int) * w->table_size);
-    for (size_t i = 0; i < w->table_size; i++) w->table[i] = -1;
-    for (int id = 0; id < w->n; id++) vocab_insert(w, id);
+    strids_init(&w->vocab, (size_t)w->n);
+    /* an existing entry is overwritten, so the later line wins (HF load_vocab) */
+    for (int id = 0; id < w->n; id++) strids_put(&w->vocab, w->tokens[id], strlen(w->tokens[id]), id);
     return 0;
 }
 
@@ -175,24 +148,6 @@ static int load_config(WordPiece *w, const char *dir, const char *vocab_path) {
 
 /* ---- BertNormalizer ------------------------------------------------------- */
 
-typedef struct {
-    char *s;
-    size_t n, cap;
-} Buf;
-
-static void buf_init(Buf *b) {
-    b->cap = 64;
-    b->s = xmalloc(b->cap);
-    b->s[0] = 0;
-    b->n = 0;
-}
-
-static void buf_put(Buf *b, utf8proc_int32_t cp) {
-    if (b->n + 5 > b->cap) b->s = xrealloc(b->s, b->cap = 2 * b->cap + 64);
-    b->n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)b->s + b->n);
-    b->s[b->n] = 0;
-}
-
 /* HF tokenizers' is_other() (crate unicode_categories): Cc, Cf and Co.  Unassigned
  * code points (Cn) are kept, unlike Python's slow BertTokenizer, which drops all C*. */
 static int is_control(utf8proc_int32_t c) {
@@ -233,17 +188,17 @@ static int is_punctuation(utf8proc_int32_t c) {
 
 /* Apply step 2 of the contract to s[0..len); returns a malloc'd NUL-terminated string. */
 static char *normalize(const WordPiece *w, const char *s, size_t len) {
-    Buf b;
-    buf_init(&b);
+    TextBuf b = {0};
+    tb_put(&b, "", 0);
     for (size_t i = 0; i < len;) {
         utf8proc_int32_t c;
         utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
         if (k <= 0) { i++; continue; } /* unreachable: the input was validated */
         i += (size_t)k;
         if (c == 0 || c == 0xFFFD || is_control(c)) continue;
-        if (is_whitespace(c)) buf_put(&b, ' ');
-        else if (w->chinese_chars && is_cjk(c)) { buf_put(&b, ' '); buf_put(&b, c); buf_put(&b, ' '); }
-        else buf_put(&b, c);
+        if (is_whitespace(c)) tb_putc(&b, ' ');
+        else if (w->chinese_chars && is_cjk(c)) { tb_putc(&b, ' '); tb_cp(&b, c); tb_putc(&b, ' '); }
+        else tb_cp(&b, c);
     }
     char *nfc = (char *)utf8proc_NFC((const utf8proc_uint8_t *)b.s);
     free(b.s);
@@ -255,8 +210,8 @@ static char *normalize(const WordPiece *w, const char *s, size_t len) {
         free(nfc);
         if (!src) return NULL;
     }
-    Buf out;
-    buf_init(&out);
+    TextBuf out = {0};
+    tb_put(&out, "", 0);
     for (size_t i = 0; src[i];) {
         utf8proc_int32_t c;
         utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)src + i, -1, &c);
@@ -266,10 +221,10 @@ static char *normalize(const WordPiece *w, const char *s, size_t len) {
         if (w->lowercase) {
             /* İ is the one character whose full lower-case mapping (Rust/Python) is two
              * characters, i + U+0307; utf8proc gives the simple mapping "i". */
-            if (c == 0x130) { buf_put(&out, 'i'); c = 0x307; }
+            if (c == 0x130) { tb_putc(&out, 'i'); c = 0x307; }
             else c = utf8proc_tolower(c);
         }
-        buf_put(&out, c);
+        tb_cp(&out, c);
     }
     free(src);
     return out.s;
@@ -396,8 +351,8 @@ static void clean_up_tokenization(char *s) {
 
 static char *wp_decode(void *impl, const int64_t *ids, int n, int skip_special) {
     const WordPiece *w = impl;
-    Buf b;
-    buf_init(&b);
+    TextBuf b = {0};
+    tb_put(&b, "", 0);
     int count = 0;
     for (int i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= w->n) continue; /* HF skips unknown ids */
@@ -406,12 +361,9 @@ static char *wp_decode(void *impl, const int64_t *ids, int n, int skip_special) 
         /* the WordPiece decoder: "##" glues a piece to the previous one, else a space */
         if (count > 0) {
             if (strncmp(tok, "##", 2) == 0) tok += 2;
-            else buf_put(&b, ' ');
+            else tb_putc(&b, ' ');
         }
-        size_t tl = strlen(tok);
-        if (b.n + tl + 1 > b.cap) b.s = xrealloc(b.s, b.cap = 2 * (b.n + tl) + 64);
-        memcpy(b.s + b.n, tok, tl + 1);
-        b.n += tl;
+        tb_put(&b, tok, strlen(tok));
         count++;
     }
     if (w->clean_up) clean_up_tokenization(b.s);
@@ -429,7 +381,7 @@ static void wp_destroy(void *impl) {
     for (int i = 0; i < w->n; i++) free(w->tokens[i]);
     for (int i = 0; i < w->n_special; i++) free(w->special[i]);
     free(w->tokens);
-    free(w->table);
+    strids_free(&w->vocab);
     free(w->special);
     free(w->special_id);
     free(w);
@@ -447,11 +399,9 @@ int wordpiece_tokenizer_open(const char *dir, Tokenizer *t) {
         return -1;
     }
     /* HF's vocab_size is the number of distinct tokens (a duplicated line counts once) */
-    int distinct = 0;
-    for (size_t i = 0; i < w->table_size; i++) distinct += w->table[i] >= 0;
     t->kind = "WordPiece";
     t->impl = w;
-    t->vocab_size = distinct;
+    t->vocab_size = (int)w->vocab.n;
     t->pad_id = w->named[SP_PAD];
     t->encode = wp_encode;
     t->decode = wp_decode;
