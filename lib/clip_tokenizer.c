@@ -310,22 +310,8 @@ static char *clip_decode(void *impl, const int64_t *ids, int n, int skip_special
         }
     }
     free(s);
-    /* Python str.strip() */
     size_t a = 0, b = text.n;
-    for (;;) {
-        size_t j = a;
-        int32_t cp = a < b ? utf8_next(text.s, b, &j) : -1;
-        if (cp < 0 || !uni_is_py_space(cp)) break;
-        a = j;
-    }
-    while (b > a) {
-        size_t k = b - 1;
-        while (k > a && ((unsigned char)text.s[k] & 0xc0) == 0x80) k--;
-        size_t j = k;
-        int32_t cp = utf8_next(text.s, b, &j);
-        if (cp < 0 || !uni_is_py_space(cp)) break;
-        b = k;
-    }
+    py_strip(text.s, &a, &b, 1, 1);   /* Python str.strip() */
     char *out = xstrndup(text.s + a, b - a);
     tb_free(&text);
     return out;

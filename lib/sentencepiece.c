@@ -581,20 +581,7 @@ static int siglip_text_ids(const Spm *m, const char *text, size_t len, IdList *o
         int sid = i < s.n ? special_at(m, s.s, s.n, i, &n) : -1;
         if (sid < 0 && i < s.n) continue;
         size_t a = start, b = i;
-        if (a > 0) while (a < b) {   /* right of a special: lstrip */
-            size_t j = a;
-            int32_t cp = utf8_next(s.s, b, &j);
-            if (cp < 0 || !uni_is_py_space(cp)) break;
-            a = j;
-        }
-        if (sid >= 0) while (b > a) {   /* left of a special: rstrip */
-            size_t k = b - 1;
-            while (k > a && ((unsigned char)s.s[k] & 0xc0) == 0x80) k--;
-            size_t j = k;
-            int32_t cp = utf8_next(s.s, b, &j);
-            if (cp < 0 || !uni_is_py_space(cp)) break;
-            b = k;
-        }
+        py_strip(s.s, &a, &b, a > 0, sid >= 0);   /* right of a special: lstrip; left of one: rstrip */
         if (b > a) {
             int before = out->n;
             rc = encode_chunk(m, s.s + a, b - a, out, out->n == 0 ? &first_is_space : NULL);
@@ -668,18 +655,6 @@ static void sp_decode(const Spm *m, const int64_t *ids, int n, TextBuf *out) {
     }
 }
 
-static void replace_all(TextBuf *b, const char *from, const char *to) {
-    size_t fl = strlen(from), tl = strlen(to);
-    TextBuf o = {0};
-    tb_put(&o, "", 0);
-    for (size_t i = 0; i < b->n;) {
-        if (b->n - i >= fl && memcmp(b->s + i, from, fl) == 0) { tb_put(&o, to, tl); i += fl; }
-        else tb_putc(&o, b->s[i++]);
-    }
-    tb_free(b);
-    *b = o;
-}
-
 static char *spm_decode(void *impl, const int64_t *ids, int n, int skip_special) {
     const Spm *m = impl;
     TextBuf out = {0};
@@ -707,13 +682,10 @@ static char *spm_decode(void *impl, const int64_t *ids, int n, int skip_special)
     size_t a = 0, b = out.n;
     while (a < b && uni_is_py_space((unsigned char)out.s[a])) a++;
     while (b > a && uni_is_py_space((unsigned char)out.s[b - 1])) b--;
-    TextBuf t = {0};
-    tb_put(&t, out.s + a, b - a);
+    char *text = xstrndup(out.s + a, b - a);
     tb_free(&out);
-    static const char *clean[][2] = {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
-                                     {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
-    for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) replace_all(&t, clean[i][0], clean[i][1]);
-    return t.s;
+    clean_up_tokenization(text);
+    return text;
 }
 
 /* ---- open / close ---- */

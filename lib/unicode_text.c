@@ -163,3 +163,46 @@ int gpt2_cp_to_byte(int32_t cp) {
         if (!byte_is_printable(x) && n-- == 0) return (int)x;
     return -1;
 }
+
+void py_strip(const char *s, size_t *start, size_t *end, int left, int right) {
+    size_t a = *start, b = *end;
+    while (left && a < b) {
+        size_t j = a;
+        int32_t cp = utf8_next(s, b, &j);
+        if (cp < 0 || !uni_is_py_space(cp)) break;
+        a = j;
+    }
+    while (right && b > a) {   /* step back one whole character */
+        size_t k = b - 1;
+        while (k > a && ((unsigned char)s[k] & 0xc0) == 0x80) k--;
+        size_t j = k;
+        int32_t cp = utf8_next(s, b, &j);
+        if (cp < 0 || !uni_is_py_space(cp)) break;
+        b = k;
+    }
+    *start = a;
+    *end = b;
+}
+
+/* Replace every `from` by `to` in place (to is never longer than from). */
+static void replace_all(char *s, const char *from, const char *to) {
+    size_t fl = strlen(from), tl = strlen(to);
+    char *r = s, *w = s;
+    while (*r) {
+        if (strncmp(r, from, fl) == 0) {
+            memcpy(w, to, tl);
+            w += tl, r += fl;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = 0;
+}
+
+/* PreTrainedTokenizerBase.clean_up_tokenization, its replacements in its order. */
+void clean_up_tokenization(char *s) {
+    static const char *rules[][2] = {{" .", "."},     {" ?", "?"},     {" !", "!"},   {" ,", ","},
+                                     {" ' ", "'"},    {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
+                                     {" 've", "'ve"}, {" 're", "'re"}};
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) replace_all(s, rules[i][0], rules[i][1]);
+}

@@ -1,4 +1,4 @@
-/* unicode_text.h — small Unicode / UTF-8 helpers the tokenizers share.
+/* unicode_text.h — small Unicode / UTF-8 / text helpers the tokenizers share.
  *
  * Contract
  *   TextBuf: a growable byte buffer (always NUL-terminated after tb_*).
@@ -19,6 +19,11 @@
  *   gpt2_byte_to_cp / gpt2_cp_to_byte: GPT-2's bytes_to_unicode() table, which
  *     maps every byte to a printable code point (printable Latin-1 bytes map to
  *     themselves, the other 68 to U+0100.. in byte order).
+ *   py_strip: Python str.strip() (left and right) / lstrip() / rstrip() on the
+ *     UTF-8 range s[*start, *end): moves *start past the leading and *end before
+ *     the trailing uni_is_py_space characters.
+ *   clean_up_tokenization: transformers' clean_up_tokenization, in place
+ *     (" ." -> ".", " n't" -> "n't", ...; the text only gets shorter).
  */
 #ifndef VLM_UNICODE_TEXT_H
 #define VLM_UNICODE_TEXT_H
@@ -44,5 +49,8 @@ char *utf8_lossy(const unsigned char *s, size_t n, size_t *out_len);
 
 int32_t gpt2_byte_to_cp(unsigned char b);
 int gpt2_cp_to_byte(int32_t cp);   /* -1 if cp is not a byte symbol */
+
+void py_strip(const char *s, size_t *start, size_t *end, int left, int right);
+void clean_up_tokenization(char *s);
 
 #endif

@@ -326,29 +326,6 @@ static int is_special_id(const WordPiece *w, int64_t id) {
     return 0;
 }
 
-/* In place: replace every `from` by `to` (to is never longer than from). */
-static void replace_all(char *s, const char *from, const char *to) {
-    size_t fl = strlen(from), tl = strlen(to);
-    char *r = s, *wr = s;
-    while (*r) {
-        if (strncmp(r, from, fl) == 0) {
-            memcpy(wr, to, tl);
-            wr += tl, r += fl;
-        } else {
-            *wr++ = *r++;
-        }
-    }
-    *wr = 0;
-}
-
-/* transformers' PreTrainedTokenizerBase.clean_up_tokenization, in its order. */
-static void clean_up_tokenization(char *s) {
-    static const char *rules[][2] = {{" .", "."},     {" ?", "?"},     {" !", "!"},   {" ,", ","},
-                                     {" ' ", "'"},    {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
-                                     {" 've", "'ve"}, {" 're", "'re"}};
-    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) replace_all(s, rules[i][0], rules[i][1]);
-}
-
 static char *wp_decode(void *impl, const int64_t *ids, int n, int skip_special) {
     const WordPiece *w = impl;
     TextBuf b = {0};
