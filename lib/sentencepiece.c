@@ -680,8 +680,7 @@ static char *spm_decode(void *impl, const int64_t *ids, int n, int skip_special)
     free(cur);
     /* str.strip(), then clean_up_tokenization (SigLIP's config turns it on) */
     size_t a = 0, b = out.n;
-    while (a < b && uni_is_py_space((unsigned char)out.s[a])) a++;
-    while (b > a && uni_is_py_space((unsigned char)out.s[b - 1])) b--;
+    py_strip(out.s, &a, &b, 1, 1);   /* by characters: a byte test cut "ą" (c4 85) in half */
     char *text = xstrndup(out.s + a, b - a);
     tb_free(&out);
     clean_up_tokenization(text);
