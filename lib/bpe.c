@@ -340,18 +340,7 @@ static char *bpe_decode(void *impl, const int64_t *ids, int n, int skip_special)
         if (!tok) continue;
         if (skip_special && b->added_of_id[ids[i]] >= 0 && b->added[b->added_of_id[ids[i]]].special)
             continue;
-        size_t len = strlen(tok), start = bytes.n, j = 0;
-        while (j < len) {
-            size_t k = j;
-            int byte = gpt2_cp_to_byte(utf8_next(tok, len, &k));
-            if (byte < 0) break;
-            tb_putc(&bytes, (char)byte);
-            j = k;
-        }
-        if (j < len) { /* not all byte symbols: the token's text as it is */
-            bytes.n = start;
-            tb_put(&bytes, tok, len);
-        }
+        gpt2_token_bytes(&bytes, tok);
     }
     char *text = utf8_lossy((const unsigned char *)bytes.s, bytes.n, NULL);
     tb_free(&bytes);

@@ -268,25 +268,6 @@ static const char *clip_id_to_token(void *impl, int64_t id) {
     return id >= 0 && id < c->vocab_size ? c->tokens[id] : NULL;
 }
 
-/* A token made only of byte symbols gives those bytes; any other (an added
- * token) its own UTF-8 — HF's ByteLevel decoder. */
-static void token_bytes(const char *tok, TextBuf *out) {
-    TextBuf b = {0};
-    size_t n = strlen(tok), i = 0;
-    while (i < n) {
-        int32_t cp = utf8_next(tok, n, &i);
-        int byte = gpt2_cp_to_byte(cp);
-        if (byte < 0) {
-            tb_free(&b);
-            tb_put(out, tok, n);
-            return;
-        }
-        tb_putc(&b, (char)byte);
-    }
-    tb_put(out, b.s, b.n);
-    tb_free(&b);
-}
-
 static char *clip_decode(void *impl, const int64_t *ids, int n, int skip_special) {
     const Clip *c = impl;
     TextBuf bytes = {0}, text = {0};
@@ -295,7 +276,7 @@ static char *clip_decode(void *impl, const int64_t *ids, int n, int skip_special
         const char *tok = clip_id_to_token(impl, ids[i]);
         if (!tok) continue;  /* HF skips ids it has no token for */
         if (skip_special && (ids[i] == c->bos_id || ids[i] == c->eos_id || ids[i] == c->unk_id)) continue;
-        token_bytes(tok, &bytes);
+        gpt2_token_bytes(&bytes, tok);   /* HF's ByteLevel decoder */
     }
     size_t len;
     char *s = utf8_lossy((unsigned char *)bytes.s, bytes.n, &len);

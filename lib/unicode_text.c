@@ -164,6 +164,19 @@ int gpt2_cp_to_byte(int32_t cp) {
     return -1;
 }
 
+void gpt2_token_bytes(TextBuf *out, const char *tok) {
+    size_t len = strlen(tok), start = out->n, i = 0;
+    while (i < len) {
+        int byte = gpt2_cp_to_byte(utf8_next(tok, len, &i));
+        if (byte < 0) {   /* not all byte symbols: the token's text as it is */
+            out->n = start;
+            tb_put(out, tok, len);
+            return;
+        }
+        tb_putc(out, (char)byte);
+    }
+}
+
 void py_strip(const char *s, size_t *start, size_t *end, int left, int right) {
     size_t a = *start, b = *end;
     while (left && a < b) {

@@ -19,6 +19,9 @@
  *   gpt2_byte_to_cp / gpt2_cp_to_byte: GPT-2's bytes_to_unicode() table, which
  *     maps every byte to a printable code point (printable Latin-1 bytes map to
  *     themselves, the other 68 to U+0100.. in byte order).
+ *   gpt2_token_bytes: HF's ByteLevel decoder for one token: a token made only
+ *     of byte symbols appends those bytes to out, any other token (an added
+ *     token such as "<|im_start|>" or "a b") its own text.
  *   py_strip: Python str.strip() (left and right) / lstrip() / rstrip() on the
  *     UTF-8 range s[*start, *end): moves *start past the leading and *end before
  *     the trailing uni_is_py_space characters.
@@ -49,6 +52,7 @@ char *utf8_lossy(const unsigned char *s, size_t n, size_t *out_len);
 
 int32_t gpt2_byte_to_cp(unsigned char b);
 int gpt2_cp_to_byte(int32_t cp);   /* -1 if cp is not a byte symbol */
+void gpt2_token_bytes(TextBuf *out, const char *tok);
 
 void py_strip(const char *s, size_t *start, size_t *end, int left, int right);
 void clean_up_tokenization(char *s);
