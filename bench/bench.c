@@ -539,6 +539,10 @@ int main(int argc, char **argv) {
     }
     fprintf(stderr, "bench: %s kernels, %d threads, %s (random weights, full-size shapes)\n",
             fast_kernel_isa(), fast_num_threads(), quick ? "1 run each (--quick)" : "median of 5 after a warm-up");
+    double load[1];
+    if (getloadavg(load, 1) == 1 && load[0] > 0.5)
+        fprintf(stderr, "bench: note: load average %.1f before starting: other processes share the "
+                        "cores, times will be inflated\n", load[0]);
     double t0 = now_seconds();
     bench_matmul("matmul_1024", "linear 1024x1024 @ (1024x1024)^T", 1024, 1024, 1024, 0);
     bench_matmul("matmul_vit_fc1", "linear 197x768 @ (3072x768)^T", 197, 768, 3072, 0);
