@@ -118,12 +118,13 @@ int main(int argc, char **argv) {
     rec_tensor(r, &logits, "logits");
     lap(a.time, "lm_head");
     tensor_print_shape(&logits);
-    /* lm_head by hand on the last position: one dot product per vocabulary row */
-    const float *last = tensor_f(&hidden) + (size_t)(L - 1) * H, *W = tensor_f(&m.lm_head);
+    /* lm_head by hand on the last position: one dot product per vocabulary row
+     * (tensor_get_flat reads the weight whatever its dtype: SmolLM2 keeps BF16) */
+    const float *last = tensor_f(&hidden) + (size_t)(L - 1) * H;
     double max_diff = 0;
     for (int v = 0; v < V; v++) {
         double dot = 0;
-        for (int h = 0; h < H; h++) dot += (double)last[h] * W[(size_t)v * H + h];
+        for (int h = 0; h < H; h++) dot += (double)last[h] * tensor_get_flat(&m.lm_head, (int64_t)v * H + h);
         max_diff = fmax(max_diff, fabs(dot - tensor_f(&logits)[(size_t)(L - 1) * V + v]));
     }
     printf("lm_head.weight: ");

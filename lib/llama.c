@@ -46,13 +46,15 @@ int llama_config_parse(const cJSON *cfg, const char *path, LlamaConfig *c) {
     return 0;
 }
 
-/* Fetch "<prefix><name>" with the shape config.json implies. */
+/* Fetch "<prefix><name>" with the shape config.json implies.  Matrices (ndim 2) stay
+ * in the checkpoint's dtype when it is BF16 (SmolLM2 ships BF16): linear_w widens
+ * them exactly inside the matmul, so decoding streams half the bytes. */
 static int get(SafeTensors *st, const char *prefix, const char *name, Tensor *t, int ndim,
                int64_t d0, int64_t d1) {
     char key[256];
     snprintf(key, sizeof key, "%s%s", prefix, name);
     int64_t shape[2] = {d0, d1};
-    return st_get_shape(st, key, ndim, shape, t);
+    return ndim == 2 ? st_get_weight(st, key, ndim, shape, t) : st_get_shape(st, key, ndim, shape, t);
 }
 
 int llama_load(Llama *m, SafeTensors *st, const LlamaConfig *c, const char *prefix,
@@ -95,7 +97,7 @@ int llama_load(Llama *m, SafeTensors *st, const LlamaConfig *c, const char *pref
         m->lm_head = m->embed_tokens; /* HF ties the two parameters */
     } else {
         int64_t shape[2] = {c->vocab_size, H};
-        if (st_get_shape(st, lm_head_key, 2, shape, &m->lm_head)) return -1;
+        if (st_get_weight(st, lm_head_key, 2, shape, &m->lm_head)) return -1;
     }
     return 0;
 }
@@ -122,8 +124,7 @@ void llama_free(Llama *m) {
 }
 
 int llama_embed(const Llama *m, const int64_t *ids, int n, float *out) {
-    return embedding(out, tensor_f(&m->embed_tokens), ids, n, m->config.hidden_size,
-                     m->config.vocab_size);
+    return embedding_w(out, &m->embed_tokens, ids, n);
 }
 
 static const float *bias(const Tensor *b) { return b->data ? tensor_f(b) : NULL; }
@@ -167,9 +168,9 @@ int llama_forward(const Llama *m, float *x, int B, int L, const int64_t *attenti
         /* --- self-attention block --- */
         rms_norm(h, x, tensor_f(&w->input_layernorm), N, H, c->rms_norm_eps);
         rec_f32(rec, h, 3, SHAPE3(B, L, H), "%slayer.%d.attn_norm", tag, i);
-        linear(qf, h, tensor_f(&w->q_proj), bias(&w->q_bias), N, H, nh * D);
-        linear(kf, h, tensor_f(&w->k_proj), bias(&w->k_bias), N, H, nkv * D);
-        linear(vf, h, tensor_f(&w->v_proj), bias(&w->v_bias), N, H, nkv * D);
+        linear_w(qf, h, &w->q_proj, bias(&w->q_bias), N);
+        linear_w(kf, h, &w->k_proj, bias(&w->k_bias), N);
+        linear_w(vf, h, &w->v_proj, bias(&w->v_bias), N);
         split_heads(q, qf, B, L, nh, D);
         split_heads(k, kf, B, L, nkv, D);
         split_heads(v, vf, B, L, nkv, D);
@@ -207,7 +208,7 @@ int llama_forward(const Llama *m, float *x, int B, int L, const int64_t *attenti
         rec_f32(rec, probs, 4, SHAPE4(B, nh, L, Lk), "%slayer.%d.attn_probs", tag, i);
         merge_heads(qf, ctx, B, nh, L, D);
         rec_f32(rec, qf, 3, SHAPE3(B, L, nh * D), "%slayer.%d.attn_context", tag, i);
-        linear(h, qf, tensor_f(&w->o_proj), bias(&w->o_bias), N, nh * D, H);
+        linear_w(h, qf, &w->o_proj, bias(&w->o_bias), N);
         rec_f32(rec, h, 3, SHAPE3(B, L, H), "%slayer.%d.attn_out", tag, i);
         add(x, x, h, (int64_t)N * H);
         rec_f32(rec, x, 3, SHAPE3(B, L, H), "%slayer.%d.resid_mid", tag, i);
@@ -215,14 +216,14 @@ int llama_forward(const Llama *m, float *x, int B, int L, const int64_t *attenti
         /* --- SwiGLU MLP block --- */
         rms_norm(h, x, tensor_f(&w->post_attention_layernorm), N, H, c->rms_norm_eps);
         rec_f32(rec, h, 3, SHAPE3(B, L, H), "%slayer.%d.mlp_norm", tag, i);
-        linear(gate, h, tensor_f(&w->gate_proj), bias(&w->gate_bias), N, H, I);
-        linear(up, h, tensor_f(&w->up_proj), bias(&w->up_bias), N, H, I);
+        linear_w(gate, h, &w->gate_proj, bias(&w->gate_bias), N);
+        linear_w(up, h, &w->up_proj, bias(&w->up_bias), N);
         rec_f32(rec, gate, 3, SHAPE3(B, L, I), "%slayer.%d.mlp_gate", tag, i);
         rec_f32(rec, up, 3, SHAPE3(B, L, I), "%slayer.%d.mlp_up", tag, i);
         activation(gate, (int64_t)N * I, c->hidden_act);
         mul(gate, gate, up, (int64_t)N * I);
         rec_f32(rec, gate, 3, SHAPE3(B, L, I), "%slayer.%d.mlp_act", tag, i);
-        linear(h, gate, tensor_f(&w->down_proj), bias(&w->down_bias), N, I, H);
+        linear_w(h, gate, &w->down_proj, bias(&w->down_bias), N);
         rec_f32(rec, h, 3, SHAPE3(B, L, H), "%slayer.%d.mlp_out", tag, i);
         add(x, x, h, (int64_t)N * H);
         rec_f32(rec, x, 3, SHAPE3(B, L, H), "%slayer.%d.output", tag, i);
@@ -239,7 +240,7 @@ int llama_forward(const Llama *m, float *x, int B, int L, const int64_t *attenti
 }
 
 void llama_logits(const Llama *m, const float *x, int n, float *logits) {
-    linear(logits, x, tensor_f(&m->lm_head), NULL, n, m->config.hidden_size, m->config.vocab_size);
+    linear_w(logits, x, &m->lm_head, NULL, n);
 }
 
 int kv_cache_init(KVCache *c, const LlamaConfig *cfg, int max_len) {

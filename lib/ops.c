@@ -273,3 +273,22 @@ void attention(float *ctx, float *probs, const float *q, const float *k, const f
     attention_fast(ctx, probs, q, k, v, H, KVH, Lq, Lk, kv_rows, D, scale, key_mask, causal,
                    q_offset);
 }
+
+void linear_w(float *y, const float *x, const Tensor *W, const float *b, int n) {
+    int out = (int)W->shape[0], in = (int)W->shape[1];
+    if (W->dtype == DT_BF16) linear_fast_bf16(y, x, (const uint16_t *)W->data, b, n, in, out);
+    else linear(y, x, tensor_f(W), b, n, in, out);
+}
+
+int embedding_w(float *y, const Tensor *table, const int64_t *ids, int n) {
+    int vocab = (int)table->shape[0], dim = (int)table->shape[1];
+    if (table->dtype != DT_BF16) return embedding(y, tensor_f(table), ids, n, dim, vocab);
+    const uint16_t *t = table->data;
+    for (int i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= vocab)
+            return vlm_fail("token id %lld at position %d is outside the vocabulary [0, %d)",
+                            (long long)ids[i], i, vocab);
+        for (int j = 0; j < dim; j++) y[(int64_t)i * dim + j] = bf16_to_f32(t[ids[i] * dim + j]);
+    }
+    return 0;
+}

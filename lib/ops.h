@@ -13,9 +13,15 @@
 
 #include <stdint.h>
 
+#include "tensor.h"
+
 /* ---- matrix products ---------------------------------------------------- */
 void linear(float *y, const float *x, const float *W, const float *b, int n, int in, int out);
 void linear_ref(float *y, const float *x, const float *W, const float *b, int n, int in, int out);
+/* The same with W a weight Tensor [out, in] stored as F32 or BF16.  BF16 -> f32 is
+ * exact, so this is the same math; keeping checkpoints' BF16 weights as BF16 halves
+ * the memory a decode step streams through. */
+void linear_w(float *y, const float *x, const Tensor *W, const float *b, int n);
 /* c[m, n] = a[m, k] @ b[k, n] */
 void matmul(float *c, const float *a, const float *b, int m, int k, int n);
 
@@ -50,6 +56,8 @@ void l2_normalize(float *x, int n, int dim);
 /* ---- lookups and reductions --------------------------------------------- */
 /* y[i] = table[ids[i]]; -1 with an error when an id is outside [0, vocab). */
 int embedding(float *y, const float *table, const int64_t *ids, int n, int dim, int vocab);
+/* The same from a table Tensor [vocab, dim] stored as F32 or BF16 (rows widened exactly). */
+int embedding_w(float *y, const Tensor *table, const int64_t *ids, int n);
 int argmax(const float *x, int n);
 /* The k largest values of x, largest first (ties: lower index first). */
 void topk(const float *x, int n, int k, int *idx, float *val);

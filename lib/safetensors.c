@@ -376,6 +376,14 @@ int st_get_shape(SafeTensors *st, const char *name, int ndim, const int64_t *sha
     return check_finite(st, name, out);
 }
 
+int st_get_weight(SafeTensors *st, const char *name, int ndim, const int64_t *shape, Tensor *out) {
+    const StEntry *e = st_find(st, name);
+    if (!e) return st_missing(st, name);
+    if (e->dtype != DT_BF16 || ((uintptr_t)e->data % 2) != 0) return st_get_shape(st, name, ndim, shape, out);
+    *out = st_raw(e); /* BF16 kept as stored: widening happens inside the matmul, exactly */
+    return check_shape(st, name, out, ndim, shape);
+}
+
 int st_get_opt(SafeTensors *st, const char *name, int ndim, const int64_t *shape, Tensor *out,
                int *present) {
     *present = st_find(st, name) != NULL;

@@ -61,6 +61,9 @@ Tensor st_raw(const StEntry *e);
 int st_get(SafeTensors *st, const char *name, Tensor *out);
 /* Same, and check the shape: "<file>: <name> has shape [a, b], config.json implies [c, d]". */
 int st_get_shape(SafeTensors *st, const char *name, int ndim, const int64_t *shape, Tensor *out);
+/* A matrix weight for linear_w(): like st_get_shape, but BF16 stays BF16 (a zero-copy
+ * view when aligned) so a decode step reads half the bytes; other dtypes as st_get. */
+int st_get_weight(SafeTensors *st, const char *name, int ndim, const int64_t *shape, Tensor *out);
 /* Like st_get_shape, but absent is fine: returns 0 and sets *present. */
 int st_get_opt(SafeTensors *st, const char *name, int ndim, const int64_t *shape, Tensor *out,
                int *present);
