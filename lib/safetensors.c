@@ -251,6 +251,30 @@ int st_open_dir(SafeTensors *st, const char *dir) {
     return rc;
 }
 
+int st_from_tensors(SafeTensors *st, const char *where, int n, const char *const *names,
+                    const Tensor *tensors) {
+    memset(st, 0, sizeof *st);
+    st->where = xstrdup(where);
+    st->entries = xcalloc((size_t)(n > 0 ? n : 1), sizeof(StEntry));
+    for (int i = 0; i < n; i++) {
+        if (!tensor_is_contiguous(&tensors[i]))
+            return vlm_fail("%s: tensor '%s' is not contiguous", where, names[i]);
+        StEntry *e = &st->entries[st->n++];
+        e->name = xstrdup(names[i]);
+        e->dtype = tensors[i].dtype;
+        e->ndim = tensors[i].ndim;
+        memcpy(e->shape, tensors[i].shape, sizeof e->shape);
+        e->data = tensors[i].data;
+        e->nbytes = (size_t)tensor_numel(&tensors[i]) * dtype_size(e->dtype);
+        e->file = -1;
+    }
+    qsort(st->entries, (size_t)st->n, sizeof(StEntry), cmp_entry_name);
+    for (int i = 1; i < st->n; i++)
+        if (strcmp(st->entries[i - 1].name, st->entries[i].name) == 0)
+            return vlm_fail("%s: tensor '%s' appears twice", where, st->entries[i].name);
+    return 0;
+}
+
 void st_close(SafeTensors *st) {
     for (int i = 0; i < st->n; i++) free(st->entries[i].name);
     free(st->entries);

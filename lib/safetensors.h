@@ -53,6 +53,11 @@ typedef struct {
 int st_open(SafeTensors *st, const char *path);
 int st_open_dir(SafeTensors *st, const char *dir);
 void st_close(SafeTensors *st);
+/* A SafeTensors over tensors already in memory (contiguous; the caller keeps them alive
+ * until st_close).  Lets a program build a model with random weights and load it
+ * through the same code as a checkpoint (bench/bench.c does).  where names it in errors. */
+int st_from_tensors(SafeTensors *st, const char *where, int n, const char *const *names,
+                    const Tensor *tensors);
 
 const StEntry *st_find(const SafeTensors *st, const char *name);
 /* Raw view of the stored bytes (dtype as stored). */
