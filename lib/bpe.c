@@ -453,10 +453,7 @@ static int load_merges(Bpe *b, const cJSON *merges) {
             free(left), free(right), free(both);
             return -1;
         }
-        /* A repeated pair keeps its first rank here.  HF's BPE builder collects the
-         * merges into a HashMap, so there the LAST rank wins (clip_tokenizer.c does
-         * that); real files never repeat a merge, and this file has always kept the first. */
-        if (bpe_merges_rank(&b->merges, a, c, NULL) < 0) bpe_merges_add(&b->merges, a, c, ab);
+        bpe_merges_add(&b->merges, a, c, ab); /* a repeated merge: the later rank wins, as in HF */
         free(left), free(right), free(both);
         rank++;
     }
