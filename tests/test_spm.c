@@ -20,6 +20,7 @@
 #include "json.h"
 #include "sentencepiece.h"
 #include "tokenizer.h"
+#include "unicode_text.h"
 #include "util.h"
 
 #define TINY "tests/golden/tokenizers/tiny"
@@ -194,8 +195,28 @@ static void test_corrupt_spm_files(void **state) {
     assert_int_equal(bad, 0);
 }
 
+/* Python's str.strip() works on characters: the last byte of "ą" (c4 85) or "Š" (c5 a0)
+ * looks like U+0085 / U+00A0 (both whitespace) but must not be cut off. */
+static void test_strip_whole_characters(void **state) {
+    (void)state;
+    static const struct { const char *in, *out; } cases[] = {
+        {"\xc4\x85", "\xc4\x85"},                    /* ą */
+        {"  \xc5\xa0 ", "\xc5\xa0"},                  /* Š between spaces */
+        {"\xc2\xa0x\xc2\x85", "x"},                   /* NBSP and NEL are whitespace */
+        {"\xe3\x80\x80word\t\n", "word"},            /* U+3000 ideographic space */
+        {"   ", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t start = 0, end = strlen(cases[i].in); /* the range to strip, in and out */
+        py_strip(cases[i].in, &start, &end, 1, 1);
+        assert_int_equal(end - start, strlen(cases[i].out));
+        assert_memory_equal(cases[i].in + start, cases[i].out, end - start);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strip_whole_characters),
         cmocka_unit_test(test_canonicalize),
         cmocka_unit_test(test_charsmap_and_specials),
         cmocka_unit_test(test_minimal_model),
