@@ -173,11 +173,12 @@ int main(int argc, char **argv) {
     Image img;
     if (image_load(image_path, &img)) vlm_die(argv[0]);
     printf("Image: %s (%d x %d), question: \"%s\"\n", image_path, img.width, img.height, question);
-    if (proc.do_image_splitting) {
+    if (proc.do_image_splitting && !a.image_splitting) {
         /* SmolVLM's processor would also cut the image into 512 x 512 tiles, each one
-         * more frame of 64 tokens; the lesson follows one frame, the global image */
-        printf("(image splitting switched off: one %dx%d frame)\n", proc.max_image_size,
-               proc.max_image_size);
+         * more frame of 64 tokens; the lesson follows one frame, the global image
+         * (--image-splitting keeps the tiles, as HF's default pipeline does) */
+        printf("(image splitting switched off: one %dx%d frame; --image-splitting keeps the tiles)\n",
+               proc.max_image_size, proc.max_image_size);
         proc.do_image_splitting = 0;
     }
     image_processor_print(&proc);

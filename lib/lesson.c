@@ -12,7 +12,8 @@
 static void usage(const char *prog, const char *about, int code) {
     fprintf(code ? stderr : stdout,
             "%s\n\nusage: %s [--model DIR] [--text \"...\"] [--image FILE] [--clip DIR] [--siglip DIR]\n"
-            "          [--plot DIR] [--dump FILE.safetensors] [--time] [--max-new-tokens N]\n",
+            "          [--plot DIR] [--dump FILE.safetensors] [--time] [--max-new-tokens N]\n"
+            "          [--image-splitting]\n",
             about, prog);
     exit(code);
 }
@@ -25,6 +26,7 @@ void lesson_args(int argc, char **argv, const char *about, LessonArgs *a) {
         const char **slot = NULL;
         if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) usage(argv[0], about, 0);
         else if (strcmp(f, "--time") == 0) { a->time = 1; continue; }
+        else if (strcmp(f, "--image-splitting") == 0) { a->image_splitting = 1; continue; }
         else if (strcmp(f, "--model") == 0) slot = &a->model;
         else if (strcmp(f, "--text") == 0) slot = &a->text;
         else if (strcmp(f, "--image") == 0) slot = &a->image;

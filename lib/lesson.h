@@ -9,6 +9,7 @@
  *   --dump FILE     write the lesson's named tensors to a .safetensors file
  *   --time          print per-stage timings
  *   --max-new-tokens N
+ *   --image-splitting   lesson 6: keep SmolVLM's tiling (off by default: one frame)
  * Model choice: --model if given; else models/<real name> if the user downloaded
  * it (scripts/download_models.sh); else the built-in tiny model in data/models/.
  * The lesson says which, and says plainly when the weights are random.
@@ -20,6 +21,7 @@ typedef struct {
     const char *model, *text, *image, *clip, *siglip, *plot_dir, *dump;
     int time;
     int max_new_tokens;
+    int image_splitting;
 } LessonArgs;
 
 /* Parse argv; on an unknown flag or --help print usage (with `about`) and exit. */
