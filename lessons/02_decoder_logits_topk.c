@@ -21,13 +21,6 @@
 #include "tokenizer.h"
 #include "util.h"
 
-static double t_last;
-static void lap(int on, const char *what) {
-    double t = now_seconds();
-    if (on) printf("[time] %-28s %8.2f ms\n", what, (t - t_last) * 1e3);
-    t_last = t;
-}
-
 /* Python's repr() of a str, as the notebook prints decoded tokens: ' dog', '\n'. */
 static void print_py_repr(const char *s) {
     char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
@@ -79,7 +72,6 @@ int main(int argc, char **argv) {
     char *dir = lesson_model(a.model, "SmolLM2-135M", "smollm2-tiny", &builtin);
     Recorder rec, *r = a.dump ? &rec : NULL;
     rec_init(&rec);
-    t_last = now_seconds();
 
     Tokenizer tok;
     Llama m;
@@ -93,14 +85,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (llama_open(&m, &st, dir)) vlm_die(argv[0]);
-    lap(a.time, "load model + tokenize");
+    lesson_lap(&a, "load model + tokenize");
     int L = ids.n, H = m.config.hidden_size, V = m.config.vocab_size;
     float *emb = xmalloc(sizeof(float) * (size_t)L * H);
     if (llama_embed(&m, ids.ids, L, emb)) vlm_die(argv[0]);
     int64_t sh_ids[2] = {1, L}, sh_h[3] = {1, L, H}, sh_k[3] = {1, L, 5};
     rec_i64(r, ids.ids, 2, sh_ids, "input_ids");
     rec_f32(r, emb, 3, sh_h, "embeddings");
-    lap(a.time, "embed");
+    lesson_lap(&a, "embed");
 
     lesson_cell("outputs = model.model(**inputs); outputs.last_hidden_state");
     printf("text: \"%s\" (%d tokens)\n", text, L);
@@ -108,7 +100,7 @@ int main(int argc, char **argv) {
     memcpy(tensor_f(&hidden), emb, sizeof(float) * (size_t)L * H);
     if (llama_forward(&m, tensor_f(&hidden), 1, L, NULL, NULL, r, "")) vlm_die(argv[0]);
     rec_tensor(r, &hidden, "final_norm");
-    lap(a.time, "decoder layers");
+    lesson_lap(&a, "decoder layers");
     tensor_print_shape(&hidden);
     tensor_print(&hidden);
 
@@ -116,7 +108,7 @@ int main(int argc, char **argv) {
     Tensor logits = tensor_f32(3, 1, L, V);
     llama_logits(&m, tensor_f(&hidden), L, tensor_f(&logits));
     rec_tensor(r, &logits, "logits");
-    lap(a.time, "lm_head");
+    lesson_lap(&a, "lm_head");
     tensor_print_shape(&logits);
     /* lm_head by hand on the last position: one dot product per vocabulary row
      * (tensor_get_flat reads the weight whatever its dtype: SmolLM2 keeps BF16) */
@@ -156,7 +148,7 @@ int main(int argc, char **argv) {
     }
     rec_i64(r, topk_ids, 3, sh_k, "topk_ids");
     rec_f32(r, topk_probs, 3, sh_k, "topk_probs");
-    lap(a.time, "softmax + top-5");
+    lesson_lap(&a, "softmax + top-5");
 
     /* ---- --plot DIR: top-5 bars after the last token + the causal attention map ---- */
     if (a.plot_dir) {
@@ -222,7 +214,7 @@ int main(int argc, char **argv) {
     printf("\n(%d new tokens%s)\n", n_gen, n_gen > 0 && gen[n_gen - 1] == eos ? ", stopped at eos" : "");
     int64_t sh_g[1] = {n_gen};
     rec_i64(r, gen, 1, sh_g, "gen.tokens");
-    lap(a.time, "greedy generation");
+    lesson_lap(&a, "greedy generation");
     if (builtin) printf("(built-in random weights: gibberish, but the same gibberish as PyTorch)\n");
 
     if (a.dump) {

@@ -20,13 +20,6 @@
 #include "tokenizer.h"
 #include "util.h"
 
-static double t_last;
-static void lap(int on, const char *what) {
-    double t = now_seconds();
-    if (on) printf("[time] %-28s %8.2f ms\n", what, (t - t_last) * 1e3);
-    t_last = t;
-}
-
 /* Tokenize one text as tokenizer(text, return_tensors="pt"): ids and mask [1, L]. */
 static void tokenize(const Tokenizer *tok, const char *text, Tensor *ids, Tensor *mask, const char *prog) {
     if (tokenizer_encode_batch(tok, &text, 1, 0, ids, mask)) vlm_die(prog);
@@ -55,14 +48,13 @@ int main(int argc, char **argv) {
     char *dir = lesson_model(a.model, "distilbert-base-uncased", "distilbert-tiny", &builtin);
     Recorder rec, *r = a.dump ? &rec : NULL;
     rec_init(&rec);
-    t_last = now_seconds();
 
     DistilBert m;
     SafeTensors st;
     Tokenizer tok;
     if (tokenizer_open(dir, &tok) || distilbert_open(&m, &st, dir)) vlm_die(argv[0]);
     int D = m.config.dim, V = m.config.vocab_size;
-    lap(a.time, "load model + tokenizer");
+    lesson_lap(&a, "load model + tokenizer");
 
     lesson_cell("WordPiece: text -> ids");
     Tensor ids, mask;
@@ -80,13 +72,13 @@ int main(int argc, char **argv) {
     free(decoded);
     rec_tensor(r, &ids, "input_ids");
     rec_tensor(r, &mask, "attention_mask");
-    lap(a.time, "tokenize");
+    lesson_lap(&a, "tokenize");
 
     lesson_cell("The encoder: one vector per token");
     Tensor hidden = tensor_f32(3, 1, L, D);
     if (distilbert_forward(&m, tensor_i(&ids), tensor_i(&mask), 1, L, tensor_f(&hidden), r, ""))
         vlm_die(argv[0]);
-    lap(a.time, "encoder forward");
+    lesson_lap(&a, "encoder forward");
     printf("outputs.last_hidden_state.shape: ");
     tensor_print_shape(&hidden);
 
@@ -119,7 +111,7 @@ int main(int argc, char **argv) {
     }
     tensor_free(&ids2), tensor_free(&mask2);
     free((char *)longer_text);
-    lap(a.time, "mask demo");
+    lesson_lap(&a, "mask demo");
 
     /* ---- --plot DIR: the two masks and DistilBERT's (bidirectional) attention map ---- */
     if (a.plot_dir) {
@@ -191,7 +183,7 @@ int main(int argc, char **argv) {
         free(h), free(logits);
         tensor_free(&mids), tensor_free(&mmask);
     }
-    lap(a.time, "MLM head");
+    lesson_lap(&a, "MLM head");
 
     if (r) {
         if (rec_write(r, a.dump)) vlm_die(argv[0]);

@@ -25,13 +25,6 @@
 #include "util.h"
 #include "vit.h"
 
-static double t_last;
-static void lap(int on, const char *what) {
-    double t = now_seconds();
-    if (on) printf("[time] %-28s %8.2f ms\n", what, (t - t_last) * 1e3);
-    t_last = t;
-}
-
 static void print_shape(const char *label, const float *data, int ndim, const int64_t *shape) {
     Tensor t = tensor_wrap(DT_F32, (void *)data, ndim, shape);
     printf("%s", label);
@@ -118,7 +111,6 @@ int main(int argc, char **argv) {
     char *image_path = a.image ? xstrdup(a.image) : lesson_repo_path("data/images/chelsea_256x170.png");
     Recorder rec, *r = a.dump ? &rec : NULL;
     rec_init(&rec);
-    t_last = now_seconds();
 
     ViT m;
     SafeTensors st;
@@ -127,7 +119,7 @@ int main(int argc, char **argv) {
     const ViTConfig *c = &m.config;
     int p = c->patch_size, C = c->num_channels, H = c->hidden_size;
     int N = vit_num_patches(c), L = N + 1, K = C * p * p;
-    lap(a.time, "load model");
+    lesson_lap(&a, "load model");
 
     lesson_cell("The image and the processor");
     Image img;
@@ -142,7 +134,7 @@ int main(int argc, char **argv) {
         vlm_die(argv[0]);
     printf("pixel_values: ");
     tensor_print_shape(&pixel_values);
-    lap(a.time, "load + preprocess image");
+    lesson_lap(&a, "load + preprocess image");
 
     lesson_cell("Patches: a Conv2d with stride = kernel is a linear layer");
     float *patches = xmalloc(sizeof(float) * (size_t)N * K);
@@ -161,17 +153,17 @@ int main(int argc, char **argv) {
     vit_embeddings(&m, patch_embeds, 1, manual);
     print_shape("embeddings (CLS + positions): ", manual, 3, (int64_t[]){1, L, H});
     rec_f32(r, manual, 3, (int64_t[]){1, L, H}, "embeddings");
-    lap(a.time, "patch embedding");
+    lesson_lap(&a, "patch embedding");
 
     lesson_cell("Encoder by hand: embeddings -> layers -> layernorm");
     for (int i = 0; i < c->num_hidden_layers; i++) vit_layer(&m, i, manual, 1, r, "");
     vit_final_layernorm(&m, manual, 1);
-    lap(a.time, "encoder (by hand)");
+    lesson_lap(&a, "encoder (by hand)");
     float *last = xmalloc(sizeof(float) * (size_t)L * H);
     float *pooled = xmalloc(sizeof(float) * (size_t)H);
     if (vit_forward(&m, tensor_f(&pixel_values), 1, C, c->image_h, c->image_w, last, pooled, NULL, ""))
         vlm_die(argv[0]);
-    lap(a.time, "full forward");
+    lesson_lap(&a, "full forward");
     double diff = 0;
     for (int64_t i = 0; i < (int64_t)L * H; i++) diff = fmax(diff, fabs((double)manual[i] - last[i]));
     printf("max |manual - model(pixel_values).last_hidden_state| = %g  (%s)\n", diff,
@@ -210,7 +202,7 @@ int main(int argc, char **argv) {
         if (builtin) printf("       (random weights: no structure yet; a trained ViT shows rows and columns)\n");
         free(sim_png);
     }
-    lap(a.time, "pictures");
+    lesson_lap(&a, "pictures");
 
     if (a.dump) {
         if (rec_write(&rec, a.dump)) vlm_die(argv[0]);

@@ -33,13 +33,6 @@ static const char *siglip_captions[] = {"an alien ship", "a cat", "sci-fi ship"}
 #define SIGLIP_MAX_LENGTH 64 /* the SigLIP processor: padding="max_length" */
 
 static const char *prog = "05_clip_vs_siglip"; /* argv[0], for error messages */
-static double t_last;
-static void lap(int on, const char *what) {
-    double t = now_seconds();
-    if (on) printf("[time] %-32s %9.2f ms\n", what, (t - t_last) * 1e3);
-    t_last = t;
-}
-
 static float dot(const float *a, const float *b, int n) {
     float s = 0;
     for (int i = 0; i < n; i++) s += a[i] * b[i];
@@ -115,7 +108,7 @@ static int clip_texts(ClipBundle *b, const char *const *texts, int n, Tensor *id
     return rc;
 }
 
-static void clip_part(ClipBundle *b, const char *dir, const Image *img, const LessonArgs *a,
+static void clip_part(ClipBundle *b, const char *dir, const Image *img, LessonArgs *a,
                       Recorder *rec, Tensor *image_features) {
     const ClipConfig *c = &b->m.config;
     Tensor pixel_values, ids, text_features, logits;
@@ -141,7 +134,7 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, const Le
     linear(tensor_f(image_features), tensor_f(&vo.pooler_output), tensor_f(&b->m.visual_projection),
            NULL, 1, c->vision_config.hidden_size, c->projection_dim);
     rec_tensor(rec, image_features, "image_features");
-    lap(a->time, "CLIP image + text towers");
+    lesson_lap(a, "CLIP image + text towers");
     clip_logits(&b->m, image_features, &text_features, &logits, rec);
     Tensor probs = tensor_clone(&logits);
     softmax(tensor_f(&probs), 1, N_CLIP);
@@ -222,7 +215,7 @@ static int siglip_open(SiglipBundle *b, const char *dir) {
     return 0;
 }
 
-static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, const LessonArgs *a,
+static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, LessonArgs *a,
                         Recorder *rec, Tensor *image_features, Tensor *text_features) {
     const SiglipVisionConfig *vc = &b->m.config.vision_config;
     Tensor pixel_values, ids, mask, logits;
@@ -248,7 +241,7 @@ static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, cons
     if (siglip_get_text_features(&b->m, tensor_i(&ids), NULL, N_SIGLIP, (int)ids.shape[1],
                                  text_features, rec))
         vlm_die(prog);
-    lap(a->time, "SigLIP image + text towers");
+    lesson_lap(a, "SigLIP image + text towers");
     siglip_logits(&b->m, image_features, text_features, &logits, rec);
     printf("logits_per_image = cos * exp(logit_scale) + logit_bias  (%.4f, %.4f): ",
            expf(b->m.logit_scale), b->m.logit_bias);
@@ -301,7 +294,7 @@ static void score_both(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_img,
 }
 
 static void side_by_side(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_img,
-                         const Tensor *sig_img, const Tensor *sig_txt, const LessonArgs *a) {
+                         const Tensor *sig_img, const Tensor *sig_txt, LessonArgs *a) {
     lesson_cell("Side by side: softmax (CLIP) vs sigmoid (SigLIP), same image, same captions");
     Tensor ids, clip_txt;
     if (clip_texts(cb, siglip_captions, N_SIGLIP, &ids, &clip_txt, NULL)) vlm_die(prog);
@@ -355,7 +348,7 @@ static void side_by_side(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_im
         free(title);
     }
     /* ---- end --plot ---- */
-    lap(a->time, "side by side");
+    lesson_lap(a, "side by side");
     tensor_free(&ids), tensor_free(&clip_txt);
 }
 
@@ -375,7 +368,6 @@ int main(int argc, char **argv) {
     Recorder crec, srec, *cr = a.dump ? &crec : NULL, *sr = a.dump ? &srec : NULL;
     rec_init(&crec);
     rec_init(&srec);
-    t_last = now_seconds();
 
     Image img;
     if (image_load(image_path, &img)) vlm_die(prog);
@@ -386,10 +378,10 @@ int main(int argc, char **argv) {
     SiglipBundle sb;
     Tensor clip_img, sig_img, sig_txt;
     if (clip_open(&cb, clip_dir)) vlm_die(prog);
-    lap(a.time, "load CLIP");
+    lesson_lap(&a, "load CLIP");
     clip_part(&cb, clip_dir, &img, &a, cr, &clip_img);
     if (siglip_open(&sb, siglip_dir)) vlm_die(prog);
-    lap(a.time, "load SigLIP");
+    lesson_lap(&a, "load SigLIP");
     siglip_part(&sb, siglip_dir, &img, &a, sr, &sig_img, &sig_txt);
     side_by_side(&cb, &sb, &clip_img, &sig_img, &sig_txt, &a);
 

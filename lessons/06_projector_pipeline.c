@@ -31,13 +31,6 @@
 #include "tokenizer.h"
 #include "util.h"
 
-static double t_last;
-static void lap(int on, const char *what) {
-    double t = now_seconds();
-    if (on) printf("[time] %-28s %8.2f ms\n", what, (t - t_last) * 1e3);
-    t_last = t;
-}
-
 static void print_shape(const char *label, const float *data, int ndim, const int64_t *shape) {
     Tensor t = tensor_wrap(DT_F32, (void *)data, ndim, shape);
     printf("%s", label);
@@ -89,7 +82,7 @@ static void on_token(int64_t id, void *ctx) {
 
 /* The same photo through the tiny LLaVA of the goldens (random weights, CLIP tower):
  * one token per patch, no pixel shuffle, a 2-layer MLP projector. */
-static void llava_contrast(const Image *img, int timing) {
+static void llava_contrast(const Image *img, LessonArgs *a) {
     char *dir = lesson_repo_path("tests/golden/llava_tiny");
     char *cfg_path = path_join(dir, "config.json");
     cJSON *cfg = file_exists(cfg_path) ? json_load(cfg_path) : NULL;
@@ -118,7 +111,6 @@ static void llava_contrast(const Image *img, int timing) {
     Tensor pv = {0};
     float *features = NULL;
     int rows = 0;
-    double t0 = now_seconds();
     if (image_processor_from_json(pj, "CLIP processor", &proc) ||
         image_processor_run(&proc, img, &pv, NULL) ||
         llava_image_features(&m, tensor_f(&pv), 1, &features, &rows, NULL)) {
@@ -134,8 +126,7 @@ static void llava_contrast(const Image *img, int timing) {
         print_shape("linear_1 -> GELU -> linear_2: ", features, 3, (int64_t[]){1, rows, Dt});
         printf("%d tokens per image: one per patch (SmolVLM-256M packs every 4 x 4 block of "
                "patches into one)\n", rows);
-        if (timing) printf("[time] %-28s %8.2f ms\n", "tiny LLaVA image features",
-                           (now_seconds() - t0) * 1e3);
+        lesson_lap(a, "tiny LLaVA (load + run)");
     }
     free(features), free(json);
     cJSON_Delete(pj);
@@ -155,7 +146,6 @@ int main(int argc, char **argv) {
     int max_new = a.max_new_tokens >= 0 ? a.max_new_tokens : (builtin ? 16 : 64);
     Recorder rec, *r = a.dump ? &rec : NULL;
     rec_init(&rec);
-    t_last = now_seconds();
 
     Idefics3Config c;
     SafeTensors st;
@@ -167,7 +157,7 @@ int main(int argc, char **argv) {
         vlm_die(argv[0]);
     int Dv = c.vision.hidden_size, Dt = c.text.hidden_size, s = c.scale_factor;
     int N = c.patches_per_frame, T = c.image_seq_len, V = c.text.vocab_size;
-    lap(a.time, "load model");
+    lesson_lap(&a, "load model");
 
     lesson_cell("The image processor");
     Image img;
@@ -196,7 +186,7 @@ int main(int argc, char **argv) {
     int frames = (int)(pixel_values.shape[0] * pixel_values.shape[1]);
     printf("pixel_values: ");
     tensor_print_shape(&pixel_values);
-    lap(a.time, "preprocess image");
+    lesson_lap(&a, "preprocess image");
 
     lesson_cell("Vision tower (SigLIP): one vector per patch");
     float *states;
@@ -206,7 +196,7 @@ int main(int argc, char **argv) {
            c.vision.image_size, c.vision.patch_size, c.vision.image_size / c.vision.patch_size,
            c.vision.image_size / c.vision.patch_size, N, Dv);
     print_shape("patch states: ", states, 3, (int64_t[]){n, N, Dv});
-    lap(a.time, "vision tower");
+    lesson_lap(&a, "vision tower");
 
     lesson_cell("Pixel shuffle: s x s neighbouring patches -> one token");
     float *shuffled = xmalloc(sizeof(float) * (size_t)n * N * Dv);
@@ -222,7 +212,7 @@ int main(int argc, char **argv) {
     rec_f32(r, features, 3, (int64_t[]){n, T, Dt}, "connector.image_features");
     printf("modality_projection.proj.weight [%d, %d] (no bias)\n", Dt, Dv * s * s);
     print_shape("after the projector: ", features, 3, (int64_t[]){n, T, Dt});
-    lap(a.time, "pixel shuffle + projector");
+    lesson_lap(&a, "pixel shuffle + projector");
 
     lesson_cell("The prompt: one <image> token per image feature");
     char *prompt = idefics3_prompt(question, grid.rows, grid.cols, T);
@@ -287,7 +277,7 @@ int main(int argc, char **argv) {
         const char *t = tokenizer_token(&tok, top[i]);
         printf("  %6d %-16s %.4f\n", top[i], t ? t : "?", prob[i]);
     }
-    lap(a.time, "decoder (prompt)");
+    lesson_lap(&a, "decoder (prompt)");
 
     lesson_cell("The answer, greedy, token by token (KV cache)");
     int64_t stop[8];
@@ -299,7 +289,7 @@ int main(int argc, char **argv) {
     if (got < 0) vlm_die(argv[0]);
     printf("\n(%d tokens%s)\n", got,
            got > 0 && got < max_new ? ", stopped at <end_of_utterance>" : "");
-    lap(a.time, "generation");
+    lesson_lap(&a, "generation");
 
     lesson_cell("LLaVA contrast: tokens per image");
     printf("this model: (%d/%d)^2 = %d patches / %d^2 = %d tokens per %dx%d frame\n",
@@ -307,7 +297,7 @@ int main(int argc, char **argv) {
     printf("LLaVA-1.5 (CLIP-L/14 at 336, hidden_states[-2] without CLS, 2-layer MLP): "
            "(336/14)^2 = 576 tokens per image\n");
     printf("SmolVLM-256M (SigLIP-B/16 at 512, pixel shuffle 4): (512/16)^2 / 4^2 = 64 tokens\n");
-    llava_contrast(&img, a.time);
+    llava_contrast(&img, &a);
 
     if (r && rec_write(r, a.dump)) vlm_die(argv[0]);
     if (r) printf("\nwrote %d tensors to %s\n", r->n, a.dump);

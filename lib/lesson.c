@@ -21,6 +21,7 @@ static void usage(const char *prog, const char *about, int code) {
 void lesson_args(int argc, char **argv, const char *about, LessonArgs *a) {
     memset(a, 0, sizeof *a);
     a->max_new_tokens = -1;
+    a->t_lap = now_seconds();
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         const char **slot = NULL;
@@ -105,3 +106,9 @@ char *lesson_model(const char *explicit_dir, const char *real_name, const char *
 }
 
 void lesson_cell(const char *title) { printf("\n=== %s ===\n", title); }
+
+void lesson_lap(LessonArgs *a, const char *what) {
+    double t = now_seconds();
+    if (a->time) printf("[time] %-28s %8.2f ms\n", what, (t - a->t_lap) * 1e3);
+    a->t_lap = t;
+}

@@ -22,6 +22,7 @@ typedef struct {
     int time;
     int max_new_tokens;
     int image_splitting;
+    double t_lap;           /* lesson_lap's stopwatch: when the last lap ended */
 } LessonArgs;
 
 /* Parse argv; on an unknown flag or --help print usage (with `about`) and exit. */
@@ -35,5 +36,8 @@ char *lesson_model(const char *explicit_dir, const char *real_name, const char *
 char *lesson_repo_path(const char *rel);
 /* "=== title ===" section header, so output reads like notebook cells. */
 void lesson_cell(const char *title);
+/* --time: print "[time] what   12.34 ms", the time since the previous lap (or since
+ * lesson_args), and restart the stopwatch.  Prints nothing without --time. */
+void lesson_lap(LessonArgs *a, const char *what);
 
 #endif
