@@ -212,3 +212,8 @@ void tensor_print_shape(const Tensor *t) {
     char buf[256];
     printf("%s\n", tensor_shape_str(t, buf, sizeof buf));
 }
+
+void tensor_print_labeled_shape(const char *label, const Tensor *t) {
+    fputs(label, stdout);
+    tensor_print_shape(t);
+}

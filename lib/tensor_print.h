@@ -37,5 +37,8 @@ void tensor_print(const Tensor *t);
 void tensor_fprint(FILE *f, const Tensor *t);
 /* print(x.shape): "torch.Size([1, 5, 576])" and a newline. */
 void tensor_print_shape(const Tensor *t);
+/* print(label, x.shape) as the lessons write it: label as given (no space added), then
+ * "torch.Size([1, 5, 576])" and a newline. */
+void tensor_print_labeled_shape(const char *label, const Tensor *t);
 
 #endif
