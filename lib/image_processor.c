@@ -445,6 +445,18 @@ int image_processor_run(const ImageProcessor *p, const Image *img, Tensor *pixel
     return image_processor_run_grid(p, img, pixel_values, NULL, rec);
 }
 
+int image_processor_check(const Tensor *pixel_values, int C, int H, int W, const char *model_dir) {
+    const Tensor *p = pixel_values;
+    int d = p->ndim;
+    if ((d == 4 || d == 5) && p->shape[0] == 1 && p->shape[d - 3] == C && p->shape[d - 2] == H &&
+        p->shape[d - 1] == W)
+        return 0;
+    char got[128];
+    tensor_shape_str(p, got, sizeof got);
+    return vlm_fail("%s: preprocessor_config.json gives pixel_values of %s, config.json's vision "
+                    "tower reads %d channels of %d x %d", model_dir, got, C, H, W);
+}
+
 void image_processor_print(const ImageProcessor *p) {
     printf("%s\n", p->type);
     if (p->do_resize) {

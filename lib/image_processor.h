@@ -86,6 +86,11 @@ int image_processor_run(const ImageProcessor *p, const Image *img, Tensor *pixel
                         Recorder *rec);
 int image_processor_run_grid(const ImageProcessor *p, const Image *img, Tensor *pixel_values,
                              ImageGrid *grid, Recorder *rec);
+/* Is pixel_values ([1, C, H, W], or [1, frames, C, H, W] for Idefics3) what a vision tower
+ * reading C channels of H x W pixels takes (config.json's num_channels and image_size)?
+ * -1 with "<model_dir>: preprocessor_config.json gives pixel_values [...], config.json's
+ * vision tower reads ..." when not: the two files of a folder disagree. */
+int image_processor_check(const Tensor *pixel_values, int C, int H, int W, const char *model_dir);
 
 /* The uint8 frames the model sees (after resize / crop / split), in order;
  * *frames is a new array of *n images: free each with image_free, then free().

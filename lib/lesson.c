@@ -105,6 +105,16 @@ char *lesson_model(const char *explicit_dir, const char *real_name, const char *
     return dir;
 }
 
+int lesson_image(const LessonArgs *a, Image *img, char **path) {
+    *path = a->image ? xstrdup(a->image) : lesson_repo_path("data/images/chelsea_256x170.png");
+    if (image_load(*path, img)) {
+        free(*path);
+        *path = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 void lesson_cell(const char *title) { printf("\n=== %s ===\n", title); }
 
 void lesson_lap(LessonArgs *a, const char *what) {

@@ -17,6 +17,8 @@
 #ifndef VLM_LESSON_H
 #define VLM_LESSON_H
 
+#include "image.h"
+
 typedef struct {
     const char *model, *text, *image, *clip, *siglip, *plot_dir, *dump;
     int time;
@@ -34,6 +36,10 @@ char *lesson_model(const char *explicit_dir, const char *real_name, const char *
 /* A path inside the repository (data/..., models/...), found from the executable's
  * location so lessons work from any working directory.  malloc'd. */
 char *lesson_repo_path(const char *rel);
+/* The lesson's picture: --image FILE, else the built-in photo of Chelsea the cat
+ * (data/images/chelsea_256x170.png).  *path gets the malloc'd path (for "Image: ..."
+ * lines); -1 with an error naming the file when it cannot be read. */
+int lesson_image(const LessonArgs *a, Image *img, char **path);
 /* "=== title ===" section header, so output reads like notebook cells. */
 void lesson_cell(const char *title);
 /* --time: print "[time] what   12.34 ms", the time since the previous lap (or since
