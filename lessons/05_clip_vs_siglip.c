@@ -16,7 +16,6 @@
 #include "clip.h"
 #include "image.h"
 #include "image_processor.h"
-#include "json.h"
 #include "lesson.h"
 #include "plot.h"
 #include "siglip.h"
@@ -33,109 +32,44 @@ static const char *siglip_captions[] = {"an alien ship", "a cat", "sci-fi ship"}
 #define SIGLIP_MAX_LENGTH 64 /* the SigLIP processor: padding="max_length" */
 
 static const char *prog = "05_clip_vs_siglip"; /* argv[0], for error messages */
-static float dot(const float *a, const float *b, int n) {
+/* |x|: the length of a feature vector */
+static float l2_norm(const float *x, int n) {
     float s = 0;
-    for (int i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-static void show(const char *label, const Tensor *t) {
-    printf("%s", label);
-    tensor_print_shape(t);
-}
-
-/* config.json of dir, checked to be the expected model_type. */
-static cJSON *open_config(const char *dir, const char *model_type, char **path) {
-    *path = path_join(dir, "config.json");
-    cJSON *cfg = json_load(*path);
-    if (!cfg) return NULL;
-    const char *mt = json_str(cfg, "model_type", "");
-    if (strcmp(mt, model_type) != 0) {
-        vlm_fail("%s: model_type is '%s', this part of the lesson needs a '%s' model", *path, mt,
-                 model_type);
-        cJSON_Delete(cfg);
-        return NULL;
-    }
-    return cfg;
-}
-
-/* pixel_values [1, C, S, S] from the image file, through the folder's processor;
- * the processor's output size must be the size config.json's vision tower reads. */
-static int preprocess(const char *dir, const Image *img, int C, int S, Tensor *pixel_values) {
-    ImageProcessor proc;
-    if (image_processor_open(dir, &proc) || image_processor_run(&proc, img, pixel_values, NULL))
-        return -1;
-    const Tensor *p = pixel_values;
-    if (p->ndim != 4 || p->shape[0] != 1 || p->shape[1] != C || p->shape[2] != S || p->shape[3] != S) {
-        char got[64];
-        tensor_shape_str(p, got, sizeof got);
-        tensor_free(pixel_values);
-        return vlm_fail("%s: preprocessor_config.json gives pixel_values %s, config.json's vision "
-                        "tower reads [1, %d, %d, %d]", dir, got, C, S, S);
-    }
-    return 0;
+    for (int i = 0; i < n; i++) s += x[i] * x[i];
+    return sqrtf(s);
 }
 
 /* ------------------------------------------------------------------------- */
-typedef struct {
-    Clip m;
-    SafeTensors st;
-    Tokenizer tok;
-} ClipBundle;
-
-static int clip_open(ClipBundle *b, const char *dir) {
-    char *path;
-    cJSON *cfg = open_config(dir, "clip", &path);
-    ClipConfig c;
-    int rc = !cfg || clip_config_parse(cfg, path, &c);
-    free(path);
-    cJSON_Delete(cfg);
-    if (rc || st_open_dir(&b->st, dir)) return -1;
-    if (clip_load(&b->m, &b->st, &c) || tokenizer_open(dir, &b->tok)) return -1;
-    return 0;
-}
-
-/* CLIP text features of n captions (padded to the longest, with the attention mask). */
-static int clip_texts(ClipBundle *b, const char *const *texts, int n, Tensor *ids, Tensor *features,
-                      Recorder *rec) {
-    Tensor mask;
-    if (tokenizer_encode_batch(&b->tok, texts, n, 0, ids, &mask)) return -1;
-    int rc = clip_get_text_features(&b->m, tensor_i(ids), tensor_i(&mask), n, (int)ids->shape[1],
-                                    features, rec);
-    rec_tensor(rec, ids, "input_ids");
-    rec_tensor(rec, &mask, "attention_mask");
-    tensor_free(&mask);
-    return rc;
-}
-
-static void clip_part(ClipBundle *b, const char *dir, const Image *img, LessonArgs *a,
-                      Recorder *rec, Tensor *image_features) {
-    const ClipConfig *c = &b->m.config;
+static void clip_part(const Clip *m, const Tokenizer *tok, const char *dir, const Image *img,
+                      LessonArgs *a, Recorder *rec, Tensor *image_features) {
+    const ClipConfig *c = &m->config;
+    const ClipVisionConfig *vc = &c->vision_config;
     Tensor pixel_values, ids, text_features, logits;
+    ImageProcessor proc;
     lesson_cell("CLIP: inputs");
-    if (preprocess(dir, img, c->vision_config.num_channels, c->vision_config.image_size,
-                   &pixel_values))
+    if (image_processor_open(dir, &proc) || image_processor_run(&proc, img, &pixel_values, NULL) ||
+        image_processor_check(&pixel_values, vc->num_channels, vc->image_size, vc->image_size, dir) ||
+        clip_embed_texts(m, tok, clip_captions, N_CLIP, &ids, &text_features, rec))
         vlm_die(prog);
-    if (clip_texts(b, clip_captions, N_CLIP, &ids, &text_features, rec)) vlm_die(prog);
     printf("captions: \"%s\", \"%s\"\n", clip_captions[0], clip_captions[1]);
-    show("input_ids: ", &ids);
+    tensor_print_labeled_shape("input_ids: ", &ids);
     tensor_print(&ids);
-    show("pixel_values: ", &pixel_values);
+    tensor_print_labeled_shape("pixel_values: ", &pixel_values);
     rec_tensor(rec, &pixel_values, "pixel_values");
 
     lesson_cell("CLIP: logits_per_image and softmax probabilities");
     /* the vision tower runs once: image_features = visual_projection(pooler_output),
      * exactly get_image_features; last_hidden_state is shown further down */
     ClipVisionOutput vo;
-    if (clip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, -1, 0, &vo, rec, "vision."))
+    if (clip_vision_forward(&m->vision, tensor_f(&pixel_values), 1, -1, 0, &vo, rec, "vision."))
         vlm_die(prog);
     int64_t fs[2] = {1, c->projection_dim};
     *image_features = tensor_new(DT_F32, 2, fs);
-    linear(tensor_f(image_features), tensor_f(&vo.pooler_output), tensor_f(&b->m.visual_projection),
-           NULL, 1, c->vision_config.hidden_size, c->projection_dim);
+    linear(tensor_f(image_features), tensor_f(&vo.pooler_output), tensor_f(&m->visual_projection),
+           NULL, 1, vc->hidden_size, c->projection_dim);
     rec_tensor(rec, image_features, "image_features");
     lesson_lap(a, "CLIP image + text towers");
-    clip_logits(&b->m, image_features, &text_features, &logits, rec);
+    clip_logits(m, image_features, &text_features, &logits, rec);
     Tensor probs = tensor_clone(&logits);
     softmax(tensor_f(&probs), 1, N_CLIP);
     printf("logits_per_image: ");
@@ -146,8 +80,8 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, LessonAr
         printf("  %5.1f%%  \"%s\"\n", 100 * tensor_f(&probs)[t], clip_captions[t]);
 
     lesson_cell("CLIP: features computed separately (get_image_features / get_text_features)");
-    show("image_features: ", image_features);
-    show("text_features:  ", &text_features);
+    tensor_print_labeled_shape("image_features: ", image_features);
+    tensor_print_labeled_shape("text_features:  ", &text_features);
     /* the notebook's pitfall: the dot product of the raw features */
     int D = c->projection_dim;
     int64_t s[2] = {1, N_CLIP};
@@ -161,15 +95,11 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, LessonAr
     linear(tensor_f(&cos), tensor_f(&img_n), tensor_f(&txt_n), NULL, 1, D, N_CLIP);
     printf("cosine similarity (after L2 normalisation):        ");
     tensor_print(&cos);
-    printf("|image_features| = %.4f, |text_features| =", sqrtf(dot(tensor_f(image_features),
-                                                                     tensor_f(image_features), D)));
-    for (int t = 0; t < N_CLIP; t++) {
-        const float *f = tensor_f(&text_features) + (size_t)t * D;
-        printf(" %.4f", sqrtf(dot(f, f, D)));
-    }
+    printf("|image_features| = %.4f, |text_features| =", l2_norm(tensor_f(image_features), D));
+    for (int t = 0; t < N_CLIP; t++) printf(" %.4f", l2_norm(tensor_f(&text_features) + (size_t)t * D, D));
     printf("   (raw = |image| * |text| * cosine)\n");
-    float temp = expf(b->m.logit_scale);
-    printf("logit_scale = %.4f, logit_scale.exp() = %.4f\n", b->m.logit_scale, temp);
+    float temp = expf(m->logit_scale);
+    printf("logit_scale = %.4f, logit_scale.exp() = %.4f\n", m->logit_scale, temp);
     printf("cosine * logit_scale.exp() == logits_per_image:     ");
     scale(tensor_f(&cos), temp, N_CLIP);
     tensor_print(&cos);
@@ -183,11 +113,10 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, LessonAr
            "gap of %.2f, which is what lets the softmax be confident.\n", 0.01f * temp);
 
     lesson_cell("CLIP vision tower: last_hidden_state");
-    int g = c->vision_config.image_size / c->vision_config.patch_size;
-    show("vision_model(pixel_values).last_hidden_state.shape: ", &vo.last_hidden_state);
+    int g = vc->image_size / vc->patch_size;
+    tensor_print_labeled_shape("vision_model(pixel_values).last_hidden_state.shape: ", &vo.last_hidden_state);
     printf("= %d x %d = %d patches of %d x %d pixels + 1 CLS token; pooler_output = "
-           "post_layernorm(CLS): ", g, g, g * g, c->vision_config.patch_size,
-           c->vision_config.patch_size);
+           "post_layernorm(CLS): ", g, g, g * g, vc->patch_size, vc->patch_size);
     tensor_print_shape(&vo.pooler_output);
 
     clip_vision_output_free(&vo);
@@ -197,54 +126,34 @@ static void clip_part(ClipBundle *b, const char *dir, const Image *img, LessonAr
 }
 
 /* ------------------------------------------------------------------------- */
-typedef struct {
-    Siglip m;
-    SafeTensors st;
-    Tokenizer tok;
-} SiglipBundle;
-
-static int siglip_open(SiglipBundle *b, const char *dir) {
-    char *path;
-    cJSON *cfg = open_config(dir, "siglip", &path);
-    SiglipConfig c;
-    int rc = !cfg || siglip_config_parse(cfg, path, &c);
-    free(path);
-    cJSON_Delete(cfg);
-    if (rc || st_open_dir(&b->st, dir)) return -1;
-    if (siglip_load(&b->m, &b->st, &c) || tokenizer_open(dir, &b->tok)) return -1;
-    return 0;
-}
-
-static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, LessonArgs *a,
-                        Recorder *rec, Tensor *image_features, Tensor *text_features) {
-    const SiglipVisionConfig *vc = &b->m.config.vision_config;
-    Tensor pixel_values, ids, mask, logits;
+static void siglip_part(const Siglip *m, const Tokenizer *tok, const char *dir, const Image *img,
+                        LessonArgs *a, Recorder *rec, Tensor *image_features, Tensor *text_features) {
+    const SiglipVisionConfig *vc = &m->config.vision_config;
+    Tensor pixel_values, ids, logits;
+    ImageProcessor proc;
     lesson_cell("SigLIP: inputs (padding=\"max_length\")");
-    if (preprocess(dir, img, vc->num_channels, vc->image_size, &pixel_values) ||
-        tokenizer_encode_batch(&b->tok, siglip_captions, N_SIGLIP, SIGLIP_MAX_LENGTH, &ids, &mask))
+    if (image_processor_open(dir, &proc) || image_processor_run(&proc, img, &pixel_values, NULL) ||
+        image_processor_check(&pixel_values, vc->num_channels, vc->image_size, vc->image_size, dir) ||
+        siglip_embed_texts(m, tok, siglip_captions, N_SIGLIP, SIGLIP_MAX_LENGTH, &ids, text_features, rec))
         vlm_die(prog);
-    show("input_ids: ", &ids);
-    show("pixel_values: ", &pixel_values);
+    tensor_print_labeled_shape("input_ids: ", &ids);
+    tensor_print_labeled_shape("pixel_values: ", &pixel_values);
     printf("(every text is padded to %d ids; the model gets no attention_mask and reads the pads)\n",
            SIGLIP_MAX_LENGTH);
-    rec_tensor(rec, &ids, "input_ids");
     rec_tensor(rec, &pixel_values, "pixel_values");
 
     lesson_cell("SigLIP: one sigmoid per (image, text) pair");
     /* the vision tower runs once: image_features = pooler_output (SigLIP has no projection) */
     SiglipVisionOutput vo;
-    if (siglip_vision_forward(&b->m.vision, tensor_f(&pixel_values), 1, vc->image_size,
+    if (siglip_vision_forward(&m->vision, tensor_f(&pixel_values), 1, vc->image_size,
                               vc->image_size, NULL, NULL, -1, 0, &vo, rec, "vision."))
         vlm_die(prog);
     *image_features = tensor_clone(&vo.pooler_output);
     rec_tensor(rec, image_features, "image_features");
-    if (siglip_get_text_features(&b->m, tensor_i(&ids), NULL, N_SIGLIP, (int)ids.shape[1],
-                                 text_features, rec))
-        vlm_die(prog);
     lesson_lap(a, "SigLIP image + text towers");
-    siglip_logits(&b->m, image_features, text_features, &logits, rec);
+    siglip_logits(m, image_features, text_features, &logits, rec);
     printf("logits_per_image = cos * exp(logit_scale) + logit_bias  (%.4f, %.4f): ",
-           expf(b->m.logit_scale), b->m.logit_bias);
+           expf(m->logit_scale), m->logit_bias);
     tensor_print(&logits);
     float sum = 0;
     for (int t = 0; t < N_SIGLIP; t++) {
@@ -256,8 +165,8 @@ static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, Less
 
     lesson_cell("SigLIP vision tower: is there a CLS token?  What is pooler_output?");
     int g = vc->image_size / vc->patch_size;
-    show("last_hidden_state: ", &vo.last_hidden_state);
-    show("pooler_output:     ", &vo.pooler_output);
+    tensor_print_labeled_shape("last_hidden_state: ", &vo.last_hidden_state);
+    tensor_print_labeled_shape("pooler_output:     ", &vo.pooler_output);
     int dropped = vc->image_size - g * vc->patch_size;
     printf("No CLS token: %d / %d = %d patches per side, %d x %d = %d patch states, nothing else",
            vc->image_size, vc->patch_size, g, g, g, g * g);
@@ -268,12 +177,12 @@ static void siglip_part(SiglipBundle *b, const char *dir, const Image *img, Less
            "a LayerNorm + MLP with a residual: attention pooling.\n", vc->num_attention_heads, g * g);
 
     siglip_vision_output_free(&vo);
-    tensor_free(&pixel_values), tensor_free(&ids), tensor_free(&mask), tensor_free(&logits);
+    tensor_free(&pixel_values), tensor_free(&ids), tensor_free(&logits);
 }
 
 /* ------------------------------------------------------------------------- */
 /* Score the captions in keep[] (indices into siglip_captions) with both models. */
-static void score_both(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_img,
+static void score_both(const Clip *clip, const Siglip *siglip, const Tensor *clip_img,
                        const Tensor *clip_txt, const Tensor *sig_img, const Tensor *sig_txt,
                        const int *keep, int n, float *clip_p, float *sig_p) {
     int Dc = (int)clip_txt->shape[1], Ds = (int)sig_txt->shape[1];
@@ -283,8 +192,8 @@ static void score_both(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_img,
         memcpy(tensor_f(&ct) + (size_t)i * Dc, tensor_f(clip_txt) + (size_t)keep[i] * Dc, sizeof(float) * Dc);
         memcpy(tensor_f(&stx) + (size_t)i * Ds, tensor_f(sig_txt) + (size_t)keep[i] * Ds, sizeof(float) * Ds);
     }
-    clip_logits(&cb->m, clip_img, &ct, &cl, NULL);
-    siglip_logits(&sb->m, sig_img, &stx, &sl, NULL);
+    clip_logits(clip, clip_img, &ct, &cl, NULL);
+    siglip_logits(siglip, sig_img, &stx, &sl, NULL);
     softmax(tensor_f(&cl), 1, n);
     for (int i = 0; i < n; i++) {
         clip_p[i] = tensor_f(&cl)[i];
@@ -293,19 +202,21 @@ static void score_both(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_img,
     tensor_free(&ct), tensor_free(&stx), tensor_free(&cl), tensor_free(&sl);
 }
 
-static void side_by_side(ClipBundle *cb, SiglipBundle *sb, const Tensor *clip_img,
-                         const Tensor *sig_img, const Tensor *sig_txt, LessonArgs *a) {
+static void side_by_side(const Clip *clip, const Tokenizer *clip_tok, const Siglip *siglip,
+                         const Tensor *clip_img, const Tensor *sig_img, const Tensor *sig_txt,
+                         LessonArgs *a) {
     lesson_cell("Side by side: softmax (CLIP) vs sigmoid (SigLIP), same image, same captions");
     Tensor ids, clip_txt;
-    if (clip_texts(cb, siglip_captions, N_SIGLIP, &ids, &clip_txt, NULL)) vlm_die(prog);
+    if (clip_embed_texts(clip, clip_tok, siglip_captions, N_SIGLIP, &ids, &clip_txt, NULL))
+        vlm_die(prog);
     int all[N_SIGLIP] = {0, 1, 2}, rest[N_SIGLIP - 1];
     float c_all[N_SIGLIP], s_all[N_SIGLIP], c_rest[N_SIGLIP - 1], s_rest[N_SIGLIP - 1];
-    score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, all, N_SIGLIP, c_all, s_all);
+    score_both(clip, siglip, clip_img, &clip_txt, sig_img, sig_txt, all, N_SIGLIP, c_all, s_all);
     /* then remove the caption CLIP likes best: where does its probability go? */
     int drop = argmax(c_all, N_SIGLIP), n = 0;
     for (int t = 0; t < N_SIGLIP; t++)
         if (t != drop) rest[n++] = t;
-    score_both(cb, sb, clip_img, &clip_txt, sig_img, sig_txt, rest, n, c_rest, s_rest);
+    score_both(clip, siglip, clip_img, &clip_txt, sig_img, sig_txt, rest, n, c_rest, s_rest);
     printf("%-14s | %-29s | %s\n", "", "CLIP softmax", "SigLIP sigmoid");
     printf("%-14s | %14s %14s | %14s %14s\n", "caption", "all 3", "without best", "all 3",
            "without best");
@@ -364,26 +275,29 @@ int main(int argc, char **argv) {
     int clip_builtin, siglip_builtin;
     char *clip_dir = lesson_model(a.clip, "clip-vit-large-patch14", "clip-tiny", &clip_builtin);
     char *siglip_dir = lesson_model(a.siglip, "siglip-so400m-patch14-384", "siglip-tiny", &siglip_builtin);
-    char *image_path = a.image ? xstrdup(a.image) : lesson_repo_path("data/images/chelsea_256x170.png");
     Recorder crec, srec, *cr = a.dump ? &crec : NULL, *sr = a.dump ? &srec : NULL;
     rec_init(&crec);
     rec_init(&srec);
 
     Image img;
-    if (image_load(image_path, &img)) vlm_die(prog);
+    char *image_path;
+    if (lesson_image(&a, &img, &image_path)) vlm_die(prog);
     printf("Image: %s (%d x %d)\n", image_path, img.width, img.height);
     if (clip_builtin || siglip_builtin)
         printf("(random weights: the percentages below show the mechanics, not real judgements)\n");
-    ClipBundle cb;
-    SiglipBundle sb;
+    Clip clip;
+    Siglip siglip;
+    SafeTensors clip_st, siglip_st;
+    Tokenizer clip_tok, siglip_tok;
     Tensor clip_img, sig_img, sig_txt;
-    if (clip_open(&cb, clip_dir)) vlm_die(prog);
+    if (clip_open(&clip, &clip_st, clip_dir) || tokenizer_open(clip_dir, &clip_tok)) vlm_die(prog);
     lesson_lap(&a, "load CLIP");
-    clip_part(&cb, clip_dir, &img, &a, cr, &clip_img);
-    if (siglip_open(&sb, siglip_dir)) vlm_die(prog);
+    clip_part(&clip, &clip_tok, clip_dir, &img, &a, cr, &clip_img);
+    if (siglip_open(&siglip, &siglip_st, siglip_dir) || tokenizer_open(siglip_dir, &siglip_tok))
+        vlm_die(prog);
     lesson_lap(&a, "load SigLIP");
-    siglip_part(&sb, siglip_dir, &img, &a, sr, &sig_img, &sig_txt);
-    side_by_side(&cb, &sb, &clip_img, &sig_img, &sig_txt, &a);
+    siglip_part(&siglip, &siglip_tok, siglip_dir, &img, &a, sr, &sig_img, &sig_txt);
+    side_by_side(&clip, &clip_tok, &siglip, &clip_img, &sig_img, &sig_txt, &a);
 
     if (a.dump) {
         Recorder all;
@@ -395,9 +309,9 @@ int main(int argc, char **argv) {
         rec_free(&all);
     }
     tensor_free(&clip_img), tensor_free(&sig_img), tensor_free(&sig_txt);
-    tokenizer_close(&cb.tok), tokenizer_close(&sb.tok);
-    clip_free(&cb.m), siglip_free(&sb.m);
-    st_close(&cb.st), st_close(&sb.st);
+    tokenizer_close(&clip_tok), tokenizer_close(&siglip_tok);
+    clip_free(&clip), siglip_free(&siglip);
+    st_close(&clip_st), st_close(&siglip_st);
     image_free(&img);
     rec_free(&crec), rec_free(&srec);
     free(clip_dir), free(siglip_dir), free(image_path);

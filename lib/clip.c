@@ -304,6 +304,28 @@ int clip_load(Clip *m, SafeTensors *st, const ClipConfig *c) {
     return 0;
 }
 
+int clip_open(Clip *m, SafeTensors *st, const char *dir) {
+    memset(m, 0, sizeof *m);
+    char *path = path_join(dir, "config.json");
+    cJSON *cfg = json_load(path);
+    ClipConfig c;
+    int rc = -1;
+    if (cfg) {
+        const char *type = json_str(cfg, "model_type", "clip");
+        rc = strcmp(type, "clip") != 0
+                 ? vlm_fail("%s: model_type is '%s', not a CLIP model ('clip')", path, type)
+                 : clip_config_parse(cfg, path, &c);
+    }
+    cJSON_Delete(cfg);
+    free(path);
+    if (rc || st_open_dir(st, dir)) return -1;
+    if (clip_load(m, st, &c)) { /* clip_load frees what it allocated */
+        st_close(st);
+        return -1;
+    }
+    return 0;
+}
+
 void clip_free(Clip *m) {
     clip_vision_free(&m->vision);
     clip_text_free(&m->text);
@@ -333,6 +355,19 @@ int clip_get_text_features(const Clip *m, const int64_t *input_ids, const int64_
     rec_tensor(rec, features, "text_features");
     clip_text_output_free(&o);
     return 0;
+}
+
+int clip_embed_texts(const Clip *m, const Tokenizer *tok, const char *const *texts, int n,
+                     Tensor *input_ids, Tensor *features, Recorder *rec) {
+    Tensor mask;
+    if (tokenizer_encode_batch(tok, texts, n, 0, input_ids, &mask)) return -1;
+    int rc = clip_get_text_features(m, tensor_i(input_ids), tensor_i(&mask), n,
+                                    (int)input_ids->shape[1], features, rec);
+    rec_tensor(rec, input_ids, "input_ids");
+    rec_tensor(rec, &mask, "attention_mask");
+    tensor_free(&mask);
+    if (rc) tensor_free(input_ids);
+    return rc;
 }
 
 void clip_logits(const Clip *m, const Tensor *image_features, const Tensor *text_features,

@@ -34,6 +34,7 @@
 #include "recorder.h"
 #include "safetensors.h"
 #include "tensor.h"
+#include "tokenizer.h"
 
 /* ---- configuration (HF defaults for absent keys) ------------------------ */
 typedef struct {
@@ -141,6 +142,10 @@ typedef struct {
 /* Keys of CLIPModel: vision_model.*, text_model.*, visual_projection.weight,
  * text_projection.weight, logit_scale. */
 int clip_load(Clip *m, SafeTensors *st, const ClipConfig *c);
+/* A CLIPModel folder: config.json (model_type "clip") + its *.safetensors, loaded with
+ * clip_load.  The tensors belong to st: clip_free(m), then st_close(st).  The tokenizer
+ * (tokenizer_open) and the image processor (image_processor_open) read the same folder. */
+int clip_open(Clip *m, SafeTensors *st, const char *dir);
 void clip_free(Clip *m);
 /* get_image_features: features [B, projection_dim] (unnormalised), malloc'd Tensor.
  * Records the vision tower under "vision." and "image_features". */
@@ -149,6 +154,12 @@ int clip_get_image_features(const Clip *m, const float *pixel_values, int B, Ten
 /* get_text_features: [B, projection_dim] (unnormalised).  Records "text." and "text_features". */
 int clip_get_text_features(const Clip *m, const int64_t *input_ids, const int64_t *attention_mask,
                            int B, int L, Tensor *features, Recorder *rec);
+/* get_text_features(**processor(text=texts, padding=True)): the n texts tokenized with tok
+ * (CLIP BPE), right-padded to the longest with an attention mask.  *input_ids [n, L] and
+ * *features [n, projection_dim] are new tensors.  Records what clip_get_text_features
+ * records, then input_ids and attention_mask. */
+int clip_embed_texts(const Clip *m, const Tokenizer *tok, const char *const *texts, int n,
+                     Tensor *input_ids, Tensor *features, Recorder *rec);
 /* From unnormalised features: logits_per_image [n_images, n_texts] (malloc'd Tensor) =
  * cos(image, text) * exp(logit_scale).  Records image_embeds, text_embeds,
  * logits_per_text, logits_per_image and probs_per_image (softmax over texts). */

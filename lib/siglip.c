@@ -354,6 +354,28 @@ int siglip_load(Siglip *m, SafeTensors *st, const SiglipConfig *c) {
     return 0;
 }
 
+int siglip_open(Siglip *m, SafeTensors *st, const char *dir) {
+    memset(m, 0, sizeof *m);
+    char *path = path_join(dir, "config.json");
+    cJSON *cfg = json_load(path);
+    SiglipConfig c;
+    int rc = -1;
+    if (cfg) {
+        const char *type = json_str(cfg, "model_type", "siglip");
+        rc = strcmp(type, "siglip") != 0
+                 ? vlm_fail("%s: model_type is '%s', not a SigLIP model ('siglip')", path, type)
+                 : siglip_config_parse(cfg, path, &c);
+    }
+    cJSON_Delete(cfg);
+    free(path);
+    if (rc || st_open_dir(st, dir)) return -1;
+    if (siglip_load(m, st, &c)) { /* siglip_load frees what it allocated */
+        st_close(st);
+        return -1;
+    }
+    return 0;
+}
+
 void siglip_free(Siglip *m) {
     siglip_vision_free(&m->vision);
     siglip_text_free(&m->text);
@@ -381,6 +403,20 @@ int siglip_get_text_features(const Siglip *m, const int64_t *input_ids, const in
     o.pooler_output = (Tensor){0};
     rec_tensor(rec, features, "text_features");
     siglip_text_output_free(&o);
+    return 0;
+}
+
+int siglip_embed_texts(const Siglip *m, const Tokenizer *tok, const char *const *texts, int n,
+                       int max_length, Tensor *input_ids, Tensor *features, Recorder *rec) {
+    Tensor mask;
+    if (tokenizer_encode_batch(tok, texts, n, max_length, input_ids, &mask)) return -1;
+    tensor_free(&mask); /* HF's SiglipProcessor returns none: the text tower reads the pads */
+    rec_tensor(rec, input_ids, "input_ids");
+    if (siglip_get_text_features(m, tensor_i(input_ids), NULL, n, (int)input_ids->shape[1],
+                                 features, rec)) {
+        tensor_free(input_ids);
+        return -1;
+    }
     return 0;
 }
 

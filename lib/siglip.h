@@ -35,6 +35,7 @@
 #include "recorder.h"
 #include "safetensors.h"
 #include "tensor.h"
+#include "tokenizer.h"
 
 /* ---- configuration (HF defaults for absent keys) ------------------------ */
 typedef struct {
@@ -138,6 +139,10 @@ typedef struct {
 } Siglip;
 
 int siglip_load(Siglip *m, SafeTensors *st, const SiglipConfig *c);
+/* A SiglipModel folder: config.json (model_type "siglip") + its *.safetensors, loaded with
+ * siglip_load.  The tensors belong to st: siglip_free(m), then st_close(st).  The tokenizer
+ * (tokenizer_open) and the image processor (image_processor_open) read the same folder. */
+int siglip_open(Siglip *m, SafeTensors *st, const char *dir);
 void siglip_free(Siglip *m);
 /* get_image_features = vision pooler_output [B, hidden]; records "vision." and "image_features". */
 int siglip_get_image_features(const Siglip *m, const float *pixel_values, int B, Tensor *features,
@@ -145,6 +150,13 @@ int siglip_get_image_features(const Siglip *m, const float *pixel_values, int B,
 /* get_text_features = text pooler_output [B, projection_size]; records "text." and "text_features". */
 int siglip_get_text_features(const Siglip *m, const int64_t *input_ids, const int64_t *attention_mask,
                              int B, int L, Tensor *features, Recorder *rec);
+/* get_text_features(**processor(text=texts, padding="max_length")): the n texts tokenized
+ * with tok (SentencePiece), each right-padded to max_length ids; like HF's processor the
+ * model gets no attention_mask and reads the pads.  *input_ids [n, max_length] and
+ * *features [n, projection_size] are new tensors.  Records input_ids, then what
+ * siglip_get_text_features records. */
+int siglip_embed_texts(const Siglip *m, const Tokenizer *tok, const char *const *texts, int n,
+                       int max_length, Tensor *input_ids, Tensor *features, Recorder *rec);
 /* logits_per_image [n_images, n_texts] = cos * exp(logit_scale) + logit_bias (malloc'd Tensor).
  * Records image_embeds, text_embeds, logits_per_text, logits_per_image, probs_per_image
  * (sigmoid). */
