@@ -10,12 +10,10 @@
  * Writes vit_patches.png (the image cut into its tokens) to the current folder,
  * or into --plot DIR together with vit_position_similarity.png.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "image.h"
 #include "image_processor.h"
@@ -24,12 +22,6 @@
 #include "tensor_print.h"
 #include "util.h"
 #include "vit.h"
-
-static void print_shape(const char *label, const float *data, int ndim, const int64_t *shape) {
-    Tensor t = tensor_wrap(DT_F32, (void *)data, ndim, shape);
-    printf("%s", label);
-    tensor_print_shape(&t);
-}
 
 /* The resized image, scaled up (nearest) so a patch is easy to see, with white
  * lines between the patches: every cell is one token of the sequence. */
@@ -102,13 +94,9 @@ static int write_position_similarity(const char *path, const ViT *m) {
 int main(int argc, char **argv) {
     LessonArgs a;
     lesson_args(argc, argv, "Lesson 4: an image as a sequence of patch embeddings (ViT)", &a);
-    if (a.plot_dir && plot_dir(a.plot_dir)) {
-        fprintf(stderr, "%s: %s\n", argv[0], vlm_error());
-        exit(1);
-    }
+    if (a.plot_dir && plot_dir(a.plot_dir)) vlm_die(argv[0]);
     int builtin;
     char *dir = lesson_model(a.model, "vit-base-patch16-224-in21k", "vit-tiny", &builtin);
-    char *image_path = a.image ? xstrdup(a.image) : lesson_repo_path("data/images/chelsea_256x170.png");
     Recorder rec, *r = a.dump ? &rec : NULL;
     rec_init(&rec);
 
@@ -123,67 +111,60 @@ int main(int argc, char **argv) {
 
     lesson_cell("The image and the processor");
     Image img;
-    if (image_load(image_path, &img)) vlm_die(argv[0]);
+    char *image_path;
+    if (lesson_image(&a, &img, &image_path)) vlm_die(argv[0]);
     printf("Image: %s (%d x %d)\n", image_path, img.width, img.height);
     image_processor_print(&proc);
     Tensor pixel_values;
-    if (image_processor_run(&proc, &img, &pixel_values, r)) vlm_die(argv[0]);
-    if (pixel_values.ndim != 4 ||
-        vit_check_pixels(&m, (int)pixel_values.shape[1], (int)pixel_values.shape[2],
-                         (int)pixel_values.shape[3]))
+    if (image_processor_run(&proc, &img, &pixel_values, r) ||
+        image_processor_check(&pixel_values, C, c->image_h, c->image_w, dir))
         vlm_die(argv[0]);
-    printf("pixel_values: ");
-    tensor_print_shape(&pixel_values);
+    tensor_print_labeled_shape("pixel_values: ", &pixel_values);
     lesson_lap(&a, "load + preprocess image");
 
     lesson_cell("Patches: a Conv2d with stride = kernel is a linear layer");
-    float *patches = xmalloc(sizeof(float) * (size_t)N * K);
-    float *patch_embeds = xmalloc(sizeof(float) * (size_t)N * H);
-    vit_patches(&m, tensor_f(&pixel_values), 1, patches);
+    Tensor patches = tensor_f32(3, 1, N, K), patch_embeds = tensor_f32(3, 1, N, H);
+    vit_patches(&m, tensor_f(&pixel_values), 1, tensor_f(&patches));
     printf("%d x %d grid of %d x %d patches, each %d x %d x %d = %d numbers\n", vit_grid_h(c),
            vit_grid_w(c), p, p, C, p, p, K);
-    print_shape("patches: ", patches, 3, (int64_t[]){1, N, K});
-    vit_patch_embed(&m, patches, 1, patch_embeds);
-    print_shape("patch embeddings: ", patch_embeds, 3, (int64_t[]){1, N, H});
-    rec_f32(r, patches, 3, (int64_t[]){1, N, K}, "patches");
-    rec_f32(r, patch_embeds, 3, (int64_t[]){1, N, H}, "patch_embeds");
+    tensor_print_labeled_shape("patches: ", &patches);
+    vit_patch_embed(&m, tensor_f(&patches), 1, tensor_f(&patch_embeds));
+    tensor_print_labeled_shape("patch embeddings: ", &patch_embeds);
+    rec_tensor(r, &patches, "patches");
+    rec_tensor(r, &patch_embeds, "patch_embeds");
 
     lesson_cell("Prepend [CLS], add position embeddings");
-    float *manual = xmalloc(sizeof(float) * (size_t)L * H);
-    vit_embeddings(&m, patch_embeds, 1, manual);
-    print_shape("embeddings (CLS + positions): ", manual, 3, (int64_t[]){1, L, H});
-    rec_f32(r, manual, 3, (int64_t[]){1, L, H}, "embeddings");
+    Tensor manual = tensor_f32(3, 1, L, H);
+    vit_embeddings(&m, tensor_f(&patch_embeds), 1, tensor_f(&manual));
+    tensor_print_labeled_shape("embeddings (CLS + positions): ", &manual);
+    rec_tensor(r, &manual, "embeddings");
     lesson_lap(&a, "patch embedding");
 
     lesson_cell("Encoder by hand: embeddings -> layers -> layernorm");
-    for (int i = 0; i < c->num_hidden_layers; i++) vit_layer(&m, i, manual, 1, r, "");
-    vit_final_layernorm(&m, manual, 1);
+    for (int i = 0; i < c->num_hidden_layers; i++) vit_layer(&m, i, tensor_f(&manual), 1, r, "");
+    vit_final_layernorm(&m, tensor_f(&manual), 1);
     lesson_lap(&a, "encoder (by hand)");
-    float *last = xmalloc(sizeof(float) * (size_t)L * H);
-    float *pooled = xmalloc(sizeof(float) * (size_t)H);
-    if (vit_forward(&m, tensor_f(&pixel_values), 1, C, c->image_h, c->image_w, last, pooled, NULL, ""))
+    Tensor last = tensor_f32(3, 1, L, H), pooled = tensor_f32(2, 1, H);
+    if (vit_forward(&m, tensor_f(&pixel_values), 1, C, c->image_h, c->image_w, tensor_f(&last),
+                    tensor_f(&pooled), NULL, ""))
         vlm_die(argv[0]);
     lesson_lap(&a, "full forward");
     double diff = 0;
-    for (int64_t i = 0; i < (int64_t)L * H; i++) diff = fmax(diff, fabs((double)manual[i] - last[i]));
+    for (int64_t i = 0; i < (int64_t)L * H; i++)
+        diff = fmax(diff, fabs((double)tensor_f(&manual)[i] - tensor_f(&last)[i]));
     printf("max |manual - model(pixel_values).last_hidden_state| = %g  (%s)\n", diff,
            diff == 0 ? "identical" : "differs!");
 
     lesson_cell("Outputs");
-    Tensor lhs = tensor_wrap(DT_F32, last, 3, (int64_t[]){1, L, H});
-    printf("last_hidden_state: ");
-    tensor_print_shape(&lhs);
-    tensor_print(&lhs);
-    Tensor cls = tensor_wrap(DT_F32, last, 2, (int64_t[]){1, H}); /* last_hidden_state[:, 0] */
-    printf("CLS vector (last_hidden_state[:, 0]): ");
-    tensor_print_shape(&cls);
+    tensor_print_labeled_shape("last_hidden_state: ", &last);
+    tensor_print(&last);
+    Tensor cls = tensor_select(&last, 1, 0); /* last_hidden_state[:, 0], a view [1, H] */
+    tensor_print_labeled_shape("CLS vector (last_hidden_state[:, 0]): ", &cls);
     tensor_print(&cls);
-    rec_f32(r, last, 3, (int64_t[]){1, L, H}, "last_hidden_state");
+    rec_tensor(r, &last, "last_hidden_state");
     if (m.has_pooler) {
-        Tensor pt = tensor_wrap(DT_F32, pooled, 2, (int64_t[]){1, H});
-        printf("pooler_output = tanh(pooler.dense(CLS)): ");
-        tensor_print_shape(&pt);
-        rec_f32(r, pooled, 2, (int64_t[]){1, H}, "pooler_output");
+        tensor_print_labeled_shape("pooler_output = tanh(pooler.dense(CLS)): ", &pooled);
+        rec_tensor(r, &pooled, "pooler_output");
     }
 
     lesson_cell("Pictures");
@@ -210,7 +191,8 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < nframes; i++) image_free(&frames[i]);
     free(frames), free(grid_png);
-    free(patches), free(patch_embeds), free(manual), free(last), free(pooled);
+    tensor_free(&patches), tensor_free(&patch_embeds), tensor_free(&manual);
+    tensor_free(&last), tensor_free(&pooled);
     tensor_free(&pixel_values);
     image_free(&img);
     rec_free(&rec);
