@@ -42,27 +42,6 @@ static void print_token(const Tokenizer *tok, int64_t id) {
     free(s);
 }
 
-/* Streaming: print the newly decoded text after every generated token (held back
- * while it ends in half a UTF-8 character, which decodes to U+FFFD). */
-typedef struct {
-    const Tokenizer *tok;
-    IdList ids;
-    size_t printed;
-} Stream;
-
-static void on_token(int64_t id, void *ctx) {
-    Stream *s = ctx;
-    ids_push(&s->ids, id);
-    char *text = tokenizer_decode(s->tok, s->ids.ids, s->ids.n, 1);
-    size_t n = strlen(text);
-    if (n >= s->printed && !(n >= 3 && strcmp(text + n - 3, "\xef\xbf\xbd") == 0)) {
-        fputs(text + s->printed, stdout);
-        fflush(stdout);
-        s->printed = n;
-    }
-    free(text);
-}
-
 int main(int argc, char **argv) {
     LessonArgs a;
     lesson_args(argc, argv, "Lesson 2: decoder hidden states, logits, top-5 next tokens, greedy generation", &a);
@@ -206,11 +185,12 @@ int main(int argc, char **argv) {
     lesson_cell("model.generate(**inputs, max_new_tokens, do_sample=False)  (greedy, KV cache)");
     int64_t *gen = xmalloc(sizeof(int64_t) * (size_t)(max_new > 0 ? max_new : 1));
     int64_t eos = m.config.eos_token_id;
-    Stream s = {&tok, {0}, 0};
+    LessonStream s = {&tok, {0}, 0};
     printf("%s", text);
     fflush(stdout);
-    int n_gen = llama_generate(&m, emb, L, max_new, &eos, eos >= 0, gen, NULL, on_token, &s);
+    int n_gen = llama_generate(&m, emb, L, max_new, &eos, eos >= 0, gen, NULL, lesson_stream_token, &s);
     if (n_gen < 0) vlm_die(argv[0]);
+    lesson_stream_end(&s);
     printf("\n(%d new tokens%s)\n", n_gen, n_gen > 0 && gen[n_gen - 1] == eos ? ", stopped at eos" : "");
     int64_t sh_g[1] = {n_gen};
     rec_i64(r, gen, 1, sh_g, "gen.tokens");
@@ -223,7 +203,7 @@ int main(int argc, char **argv) {
                a.dump);
     }
     rec_free(&rec);
-    ids_free(&s.ids), ids_free(&ids);
+    lesson_stream_free(&s), ids_free(&ids);
     free(gen), free(probs), free(topk_ids), free(topk_probs), free(emb);
     tensor_free(&hidden), tensor_free(&logits);
     llama_free(&m);

@@ -122,3 +122,27 @@ void lesson_lap(LessonArgs *a, const char *what) {
     if (a->time) printf("[time] %-28s %8.2f ms\n", what, (t - a->t_lap) * 1e3);
     a->t_lap = t;
 }
+
+/* Print the decoded text past s->printed; hold_back: not a trailing U+FFFD. */
+static void stream_print(LessonStream *s, int hold_back) {
+    char *text = tokenizer_decode(s->tok, s->ids.ids, s->ids.n, 1);
+    if (!text) return;
+    size_t len = strlen(text);
+    if (hold_back && len >= 3 && memcmp(text + len - 3, "\xEF\xBF\xBD", 3) == 0) len -= 3;
+    if (len > s->printed) {
+        fwrite(text + s->printed, 1, len - s->printed, stdout);
+        s->printed = len;
+    }
+    fflush(stdout);
+    free(text);
+}
+
+void lesson_stream_token(int64_t id, void *stream) {
+    LessonStream *s = stream;
+    ids_push(&s->ids, id);
+    stream_print(s, 1);
+}
+
+void lesson_stream_end(LessonStream *s) { stream_print(s, 0); }
+
+void lesson_stream_free(LessonStream *s) { ids_free(&s->ids); }

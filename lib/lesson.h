@@ -18,6 +18,7 @@
 #define VLM_LESSON_H
 
 #include "image.h"
+#include "tokenizer.h"
 
 typedef struct {
     const char *model, *text, *image, *clip, *siglip, *plot_dir, *dump;
@@ -45,5 +46,19 @@ void lesson_cell(const char *title);
 /* --time: print "[time] what   12.34 ms", the time since the previous lap (or since
  * lesson_args), and restart the stopwatch.  Prints nothing without --time. */
 void lesson_lap(LessonArgs *a, const char *what);
+
+/* Streaming a greedy answer: pass lesson_stream_token as llama_generate's on_token and a
+ * LessonStream as its ctx.  After every token the text decoded so far (special tokens
+ * skipped) is printed from where the last print stopped, holding back a trailing U+FFFD:
+ * half a UTF-8 character that the next byte token may complete. */
+typedef struct {
+    const Tokenizer *tok;
+    IdList ids;      /* the tokens generated so far */
+    size_t printed;  /* bytes of their decoded text already on stdout */
+} LessonStream;
+void lesson_stream_token(int64_t id, void *stream);
+/* After generation: print what was held back, so stdout holds tokenizer.decode(ids) in full. */
+void lesson_stream_end(LessonStream *s);
+void lesson_stream_free(LessonStream *s);
 
 #endif
