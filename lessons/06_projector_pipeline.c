@@ -31,12 +31,6 @@
 #include "tokenizer.h"
 #include "util.h"
 
-static void print_shape(const char *label, const float *data, int ndim, const int64_t *shape) {
-    Tensor t = tensor_wrap(DT_F32, (void *)data, ndim, shape);
-    printf("%s", label);
-    tensor_print_shape(&t);
-}
-
 /* The prompt as tokens, each run of <image> shown once with its length. */
 static void print_tokens(const Tokenizer *tok, const int64_t *ids, int n, int64_t image_id) {
     int row = 0;
@@ -54,30 +48,6 @@ static void print_tokens(const Tokenizer *tok, const int64_t *ids, int n, int64_
         i++;
     }
     printf("\n");
-}
-
-/* Streaming: decode everything generated so far and print what is new. */
-typedef struct {
-    const Tokenizer *tok;
-    int64_t *ids;
-    int n;
-    size_t printed;
-} Stream;
-
-static void on_token(int64_t id, void *ctx) {
-    Stream *s = ctx;
-    s->ids[s->n++] = id;
-    char *text = tokenizer_decode(s->tok, s->ids, s->n, 1);
-    if (!text) return;
-    size_t len = strlen(text);
-    /* hold back a trailing U+FFFD: an incomplete UTF-8 sequence the next token finishes */
-    if (len >= 3 && memcmp(text + len - 3, "\xEF\xBF\xBD", 3) == 0) len -= 3;
-    if (len > s->printed) {
-        fwrite(text + s->printed, 1, len - s->printed, stdout);
-        s->printed = len;
-    }
-    fflush(stdout);
-    free(text);
 }
 
 /* The same photo through the tiny LLaVA of the goldens (random weights, CLIP tower):
@@ -118,12 +88,12 @@ static void llava_contrast(const Image *img, LessonArgs *a) {
     } else {
         int P = c.image_seq_len, Dv = c.vision.hidden_size, Dt = c.text.hidden_size;
         printf("\nTiny LLaVA (%s, random weights) on the same photo:\n", dir);
-        printf("pixel_values: ");
-        tensor_print_shape(&pv);
+        tensor_print_labeled_shape("pixel_values: ", &pv);
         printf("CLIP hidden_states[%d]: torch.Size([1, %d, %d]) (CLS + %d patches)\n",
                c.vision_feature_layer, P + 1, Dv, P);
         printf("without CLS: torch.Size([1, %d, %d])\n", P, Dv);
-        print_shape("linear_1 -> GELU -> linear_2: ", features, 3, (int64_t[]){1, rows, Dt});
+        Tensor ft = tensor_wrap(DT_F32, features, 3, (int64_t[]){1, rows, Dt});
+        tensor_print_labeled_shape("linear_1 -> GELU -> linear_2: ", &ft);
         printf("%d tokens per image: one per patch (SmolVLM-256M packs every 4 x 4 block of "
                "patches into one)\n", rows);
         lesson_lap(a, "tiny LLaVA (load + run)");
@@ -141,7 +111,6 @@ int main(int argc, char **argv) {
     lesson_args(argc, argv, "Lesson 6: the projector-to-LLM pipeline (SmolVLM / Idefics3)", &a);
     int builtin;
     char *dir = lesson_model(a.model, "SmolVLM-256M-Instruct", "smolvlm-tiny", &builtin);
-    char *image_path = a.image ? xstrdup(a.image) : lesson_repo_path("data/images/chelsea_256x170.png");
     const char *question = a.text ? a.text : "What is in this image?";
     int max_new = a.max_new_tokens >= 0 ? a.max_new_tokens : (builtin ? 16 : 64);
     Recorder rec, *r = a.dump ? &rec : NULL;
@@ -161,7 +130,8 @@ int main(int argc, char **argv) {
 
     lesson_cell("The image processor");
     Image img;
-    if (image_load(image_path, &img)) vlm_die(argv[0]);
+    char *image_path;
+    if (lesson_image(&a, &img, &image_path)) vlm_die(argv[0]);
     printf("Image: %s (%d x %d), question: \"%s\"\n", image_path, img.width, img.height, question);
     if (proc.do_image_splitting && !a.image_splitting) {
         /* SmolVLM's processor would also cut the image into 512 x 512 tiles, each one
@@ -174,44 +144,39 @@ int main(int argc, char **argv) {
     image_processor_print(&proc);
     Tensor pixel_values;
     ImageGrid grid;
-    if (image_processor_run_grid(&proc, &img, &pixel_values, &grid, r)) vlm_die(argv[0]);
-    if (pixel_values.ndim != 5 || pixel_values.shape[3] != c.vision.image_size ||
-        pixel_values.shape[4] != c.vision.image_size) {
-        fprintf(stderr, "%s: the processor makes %lldx%lld frames, the vision tower reads %dx%d\n",
-                argv[0], (long long)pixel_values.shape[pixel_values.ndim - 2],
-                (long long)pixel_values.shape[pixel_values.ndim - 1], c.vision.image_size,
-                c.vision.image_size);
-        return 1;
-    }
+    int S = c.vision.image_size;
+    if (image_processor_run_grid(&proc, &img, &pixel_values, &grid, r) ||
+        image_processor_check(&pixel_values, c.vision.num_channels, S, S, dir))
+        vlm_die(argv[0]);
     int frames = (int)(pixel_values.shape[0] * pixel_values.shape[1]);
-    printf("pixel_values: ");
-    tensor_print_shape(&pixel_values);
+    tensor_print_labeled_shape("pixel_values: ", &pixel_values);
     lesson_lap(&a, "preprocess image");
 
     lesson_cell("Vision tower (SigLIP): one vector per patch");
     float *states;
     int n;
     if (idefics3_vision(&m, tensor_f(&pixel_values), frames, &states, &n, r)) vlm_die(argv[0]);
-    printf("%d x %d pixels / patch %d = %d x %d = %d patches of width %d\n", c.vision.image_size,
-           c.vision.image_size, c.vision.patch_size, c.vision.image_size / c.vision.patch_size,
-           c.vision.image_size / c.vision.patch_size, N, Dv);
-    print_shape("patch states: ", states, 3, (int64_t[]){n, N, Dv});
+    Tensor patch_states = tensor_wrap(DT_F32, states, 3, (int64_t[]){n, N, Dv});
+    int g = S / c.vision.patch_size;
+    printf("%d x %d pixels / patch %d = %d x %d = %d patches of width %d\n", S, S,
+           c.vision.patch_size, g, g, N, Dv);
+    tensor_print_labeled_shape("patch states: ", &patch_states);
     lesson_lap(&a, "vision tower");
 
     lesson_cell("Pixel shuffle: s x s neighbouring patches -> one token");
-    float *shuffled = xmalloc(sizeof(float) * (size_t)n * N * Dv);
-    if (pixel_shuffle(shuffled, states, n, N, Dv, s, dir)) vlm_die(argv[0]);
+    Tensor shuffled = tensor_f32(3, n, T, Dv * s * s);
+    if (pixel_shuffle(tensor_f(&shuffled), states, n, N, Dv, s, dir)) vlm_die(argv[0]);
     printf("scale_factor %d: %d patches -> %d tokens, width %d x %d = %d\n", s, N, T, Dv, s * s,
            Dv * s * s);
-    print_shape("after pixel shuffle: ", shuffled, 3, (int64_t[]){n, T, (int64_t)Dv * s * s});
+    tensor_print_labeled_shape("after pixel shuffle: ", &shuffled);
 
     lesson_cell("Projector: one Linear into the LLM's embedding space");
-    float *features = xmalloc(sizeof(float) * (size_t)n * T * Dt);
-    idefics3_project(&m, shuffled, n * T, features);
-    rec_f32(r, shuffled, 3, (int64_t[]){n, T, (int64_t)Dv * s * s}, "connector.pixel_shuffle");
-    rec_f32(r, features, 3, (int64_t[]){n, T, Dt}, "connector.image_features");
+    Tensor features = tensor_f32(3, n, T, Dt);
+    idefics3_project(&m, tensor_f(&shuffled), n * T, tensor_f(&features));
+    rec_tensor(r, &shuffled, "connector.pixel_shuffle");
+    rec_tensor(r, &features, "connector.image_features");
     printf("modality_projection.proj.weight [%d, %d] (no bias)\n", Dt, Dv * s * s);
-    print_shape("after the projector: ", features, 3, (int64_t[]){n, T, Dt});
+    tensor_print_labeled_shape("after the projector: ", &features);
     lesson_lap(&a, "pixel shuffle + projector");
 
     lesson_cell("The prompt: one <image> token per image feature");
@@ -220,8 +185,7 @@ int main(int argc, char **argv) {
     if (tokenizer_encode(&tok, prompt, &ids)) vlm_die(argv[0]);
     int L = ids.n, placeholders = count_image_tokens(ids.ids, L, c.image_token_id);
     Tensor ids_t = tensor_wrap(DT_I64, ids.ids, 2, (int64_t[]){1, L});
-    printf("input_ids: ");
-    tensor_print_shape(&ids_t);
+    tensor_print_labeled_shape("input_ids: ", &ids_t);
     tensor_print(&ids_t);
     printf("tokens:");
     print_tokens(&tok, ids.ids, L, c.image_token_id);
@@ -249,25 +213,27 @@ int main(int argc, char **argv) {
     /* ---- end --plot ---- */
 
     lesson_cell("Merged embeddings: the <image> rows replaced by the image features");
-    float *x = xmalloc(sizeof(float) * (size_t)L * Dt), *merged = xmalloc(sizeof(float) * (size_t)L * Dt);
-    if (llama_embed(&m.text, ids.ids, L, x)) vlm_die(argv[0]);
+    Tensor x = tensor_f32(3, 1, L, Dt);
+    if (llama_embed(&m.text, ids.ids, L, tensor_f(&x))) vlm_die(argv[0]);
     int first = 0;
     while (first < L && ids.ids[first] != c.image_token_id) first++;
+    const float *row = tensor_f(&x) + (size_t)first * Dt; /* the first <image> row */
     printf("token embedding of the first <image> (position %d): [%.4f, %.4f, %.4f, ...]\n", first,
-           x[(size_t)first * Dt], x[(size_t)first * Dt + 1], x[(size_t)first * Dt + 2]);
-    if (idefics3_embed(&m, ids.ids, 1, L, features, n * T, x, r)) vlm_die(argv[0]);
-    printf("after the splice (image feature 0):          [%.4f, %.4f, %.4f, ...]\n",
-           x[(size_t)first * Dt], x[(size_t)first * Dt + 1], x[(size_t)first * Dt + 2]);
-    print_shape("merged embeddings: ", x, 3, (int64_t[]){1, L, Dt});
-    memcpy(merged, x, sizeof(float) * (size_t)L * Dt);
+           row[0], row[1], row[2]);
+    if (idefics3_embed(&m, ids.ids, 1, L, tensor_f(&features), n * T, tensor_f(&x), r))
+        vlm_die(argv[0]);
+    printf("after the splice (image feature 0):          [%.4f, %.4f, %.4f, ...]\n", row[0],
+           row[1], row[2]);
+    tensor_print_labeled_shape("merged embeddings: ", &x);
+    Tensor merged = tensor_clone(&x); /* generation starts again from these */
 
     lesson_cell("The decoder reads it like any other prompt");
-    if (llama_forward(&m.text, x, 1, L, NULL, NULL, r, "text.")) vlm_die(argv[0]);
-    float *logits = xmalloc(sizeof(float) * (size_t)L * V);
-    llama_logits(&m.text, x, L, logits);
-    rec_f32(r, logits, 3, (int64_t[]){1, L, V}, "text.logits");
-    print_shape("logits: ", logits, 3, (int64_t[]){1, L, V});
-    float *last = logits + (size_t)(L - 1) * V;
+    if (llama_forward(&m.text, tensor_f(&x), 1, L, NULL, NULL, r, "text.")) vlm_die(argv[0]);
+    Tensor logits = tensor_f32(3, 1, L, V);
+    llama_logits(&m.text, tensor_f(&x), L, tensor_f(&logits));
+    rec_tensor(r, &logits, "text.logits");
+    tensor_print_labeled_shape("logits: ", &logits);
+    float *last = tensor_f(&logits) + (size_t)(L - 1) * V;
     softmax(last, 1, V);
     int top[5];
     float prob[5];
@@ -282,18 +248,20 @@ int main(int argc, char **argv) {
     lesson_cell("The answer, greedy, token by token (KV cache)");
     int64_t stop[8];
     int n_stop = idefics3_stop_ids(dir, &c, stop, 8);
-    Stream stream = {&tok, xmalloc(sizeof(int64_t) * (size_t)(max_new > 0 ? max_new : 1)), 0, 0};
+    LessonStream stream = {&tok, {0}, 0};
     int64_t *out = xmalloc(sizeof(int64_t) * (size_t)(max_new > 0 ? max_new : 1));
     printf("Assistant:");
-    int got = llama_generate(&m.text, merged, L, max_new, stop, n_stop, out, NULL, on_token, &stream);
+    int got = llama_generate(&m.text, tensor_f(&merged), L, max_new, stop, n_stop, out, NULL,
+                             lesson_stream_token, &stream);
     if (got < 0) vlm_die(argv[0]);
+    lesson_stream_end(&stream);
     printf("\n(%d tokens%s)\n", got,
            got > 0 && got < max_new ? ", stopped at <end_of_utterance>" : "");
     lesson_lap(&a, "generation");
 
     lesson_cell("LLaVA contrast: tokens per image");
-    printf("this model: (%d/%d)^2 = %d patches / %d^2 = %d tokens per %dx%d frame\n",
-           c.vision.image_size, c.vision.patch_size, N, s, T, c.vision.image_size, c.vision.image_size);
+    printf("this model: (%d/%d)^2 = %d patches / %d^2 = %d tokens per %dx%d frame\n", S,
+           c.vision.patch_size, N, s, T, S, S);
     printf("LLaVA-1.5 (CLIP-L/14 at 336, hidden_states[-2] without CLS, 2-layer MLP): "
            "(336/14)^2 = 576 tokens per image\n");
     printf("SmolVLM-256M (SigLIP-B/16 at 512, pixel shuffle 4): (512/16)^2 / 4^2 = 64 tokens\n");
@@ -301,8 +269,10 @@ int main(int argc, char **argv) {
 
     if (r && rec_write(r, a.dump)) vlm_die(argv[0]);
     if (r) printf("\nwrote %d tensors to %s\n", r->n, a.dump);
-    free(stream.ids), free(out), free(logits), free(x), free(merged), free(prompt);
-    free(features), free(shuffled), free(states);
+    lesson_stream_free(&stream);
+    free(out), free(prompt), free(states);
+    tensor_free(&logits), tensor_free(&x), tensor_free(&merged);
+    tensor_free(&features), tensor_free(&shuffled);
     ids_free(&ids);
     tensor_free(&pixel_values);
     image_free(&img);
