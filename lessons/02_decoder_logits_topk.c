@@ -164,20 +164,11 @@ int main(int argc, char **argv) {
         rec_init(&ar);
         float *x = xmalloc(sizeof(float) * (size_t)L * H);
         memcpy(x, emb, sizeof(float) * (size_t)L * H);
-        if (llama_forward(&m, x, 1, L, NULL, NULL, &ar, "")) vlm_die(argv[0]);
-        char name[64];
-        snprintf(name, sizeof name, "layer.%d.attn_probs", m.config.num_hidden_layers - 1);
-        const Tensor *ap = rec_find(&ar, name);
-        int nh = (int)ap->shape[1], cell = L < 384 ? 384 / L : 1;
-        float *avg = xcalloc((size_t)L * L, sizeof(float)); /* mean over heads, sqrt to show small weights */
-        for (int h = 0; h < nh; h++)
-            for (int q = 0; q < L * L; q++) avg[q] += tensor_f(ap)[(size_t)h * L * L + q] / nh;
-        for (int q = 0; q < L * L; q++) avg[q] = sqrtf(avg[q]);
-        char *png = path_join(a.plot_dir, "attention_causal.png");
-        if (plot_heatmap_png(png, avg, L, L, cell, 0.0f, 1.0f)) vlm_die(argv[0]);
-        printf("%s: last layer, mean of %d heads, sqrt scale; row = query token, column = key token.\n"
-               "The upper triangle is black: a decoder token never sees the tokens after it.\n", png, nh);
-        free(png), free(avg), free(x);
+        if (llama_forward(&m, x, 1, L, NULL, NULL, &ar, "") ||
+            lesson_plot_attention(a.plot_dir, "attention_causal.png", &ar, m.config.num_hidden_layers - 1))
+            vlm_die(argv[0]);
+        printf("The upper triangle is black: a decoder token never sees the tokens after it.\n");
+        free(x);
         rec_free(&ar);
     }
     /* ---- end --plot ---- */

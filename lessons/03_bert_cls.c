@@ -133,22 +133,12 @@ int main(int argc, char **argv) {
         Recorder ar;
         rec_init(&ar);
         float *h = xmalloc(sizeof(float) * (size_t)L * D);
-        if (distilbert_forward(&m, tensor_i(&ids), tensor_i(&mask), 1, L, h, &ar, "")) vlm_die(argv[0]);
-        char name[64];
-        snprintf(name, sizeof name, "layer.%d.attn_probs", m.config.n_layers - 1);
-        const Tensor *ap = rec_find(&ar, name);
-        int nh = (int)ap->shape[1];
-        cell = L < 384 ? 384 / L : 1;
-        float *avg = xcalloc((size_t)L * L, sizeof(float)); /* mean over heads, sqrt to show small weights */
-        for (int hd = 0; hd < nh; hd++)
-            for (int q = 0; q < L * L; q++) avg[q] += tensor_f(ap)[(size_t)hd * L * L + q] / nh;
-        for (int q = 0; q < L * L; q++) avg[q] = sqrtf(avg[q]);
-        png = path_join(a.plot_dir, "attention_bidirectional.png");
-        if (plot_heatmap_png(png, avg, L, L, cell, 0.0f, 1.0f)) vlm_die(argv[0]);
-        printf("%s: last layer, mean of %d heads, sqrt scale; row = query token, column = key token.\n"
-               "No black triangle: every token attends to the tokens before AND after it\n"
-               "(compare lesson 2's attention_causal.png).\n", png, nh);
-        free(png), free(avg), free(h);
+        if (distilbert_forward(&m, tensor_i(&ids), tensor_i(&mask), 1, L, h, &ar, "") ||
+            lesson_plot_attention(a.plot_dir, "attention_bidirectional.png", &ar, m.config.n_layers - 1))
+            vlm_die(argv[0]);
+        printf("No black triangle: every token attends to the tokens before AND after it\n"
+               "(compare lesson 2's attention_causal.png).\n");
+        free(h);
         rec_free(&ar);
     }
     /* ---- end --plot ---- */

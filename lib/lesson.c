@@ -2,11 +2,13 @@
 #include "lesson.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "plot.h"
 #include "util.h"
 
 static void usage(const char *prog, const char *about, int code) {
@@ -121,6 +123,26 @@ void lesson_lap(LessonArgs *a, const char *what) {
     double t = now_seconds();
     if (a->time) printf("[time] %-28s %8.2f ms\n", what, (t - a->t_lap) * 1e3);
     a->t_lap = t;
+}
+
+int lesson_plot_attention(const char *dir, const char *file, const Recorder *rec, int layer) {
+    char name[64];
+    snprintf(name, sizeof name, "layer.%d.attn_probs", layer);
+    const Tensor *ap = rec_find(rec, name);
+    if (!ap || ap->dtype != DT_F32 || ap->ndim != 4 || ap->shape[2] != ap->shape[3] || ap->shape[2] < 1)
+        return vlm_fail("%s: no [1, heads, L, L] attention map was recorded", name);
+    int nh = (int)ap->shape[1], L = (int)ap->shape[2], cell = L < 384 ? 384 / L : 1;
+    float *avg = xcalloc((size_t)L * L, sizeof(float));
+    for (int h = 0; h < nh; h++)
+        for (size_t q = 0; q < (size_t)L * L; q++) avg[q] += tensor_f(ap)[(size_t)h * L * L + q] / nh;
+    for (size_t q = 0; q < (size_t)L * L; q++) avg[q] = sqrtf(avg[q]);
+    char *png = path_join(dir, file);
+    int rc = plot_heatmap_png(png, avg, L, L, cell, 0.0f, 1.0f);
+    if (!rc)
+        printf("%s: last layer, mean of %d heads, sqrt scale; row = query token, column = key token.\n",
+               png, nh);
+    free(png), free(avg);
+    return rc;
 }
 
 /* Print the decoded text past s->printed; hold_back: not a trailing U+FFFD. */

@@ -18,6 +18,7 @@
 #define VLM_LESSON_H
 
 #include "image.h"
+#include "recorder.h"
 #include "tokenizer.h"
 
 typedef struct {
@@ -46,6 +47,13 @@ void lesson_cell(const char *title);
 /* --time: print "[time] what   12.34 ms", the time since the previous lap (or since
  * lesson_args), and restart the stopwatch.  Prints nothing without --time. */
 void lesson_lap(LessonArgs *a, const char *what);
+
+/* --plot: layer `layer`'s attention map from a Recorder a forward pass filled
+ * ("layer.{i}.attn_probs", [1, heads, L, L]): the mean over the heads, on a sqrt scale
+ * so that small weights show, as <dir>/<file> (about 384 px; row = query, column = key).
+ * Prints "<png>: last layer, mean of H heads, sqrt scale; row = query token, column =
+ * key token."; the lesson adds what to look for.  -1 with an error. */
+int lesson_plot_attention(const char *dir, const char *file, const Recorder *rec, int layer);
 
 /* Streaming a greedy answer: pass lesson_stream_token as llama_generate's on_token and a
  * LessonStream as its ctx.  After every token the text decoded so far (special tokens
