@@ -18,12 +18,6 @@
 #include "tokenizer.h"
 #include "util.h"
 
-/* Python's repr of a str: single quotes unless the text holds one. */
-static void print_py_str(const char *s) {
-    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-    printf("%c%s%c", q, s, q);
-}
-
 /* GPT-2's bytes_to_unicode(), reversed: the byte a vocabulary character stands for.
  * Printable bytes stand for themselves; the 68 others (controls, space, 0x7f-0xa0,
  * 0xad) were moved to U+0100, U+0101, ... in byte order: space (0x20) -> U+0120 'Ġ'. */
@@ -79,7 +73,7 @@ int main(int argc, char **argv) {
     printf("[");
     for (int i = 0; i < L; i++) {
         printf(i ? ", " : "");
-        print_py_str(tokenizer_token(&tok, tensor_i(&ids)[i]));
+        lesson_print_py_str(tokenizer_token(&tok, tensor_i(&ids)[i]));
     }
     printf("]\n\n%8s  %-16s %s\n", "id", "token", "UTF-8 bytes it stands for");
     for (int i = 0; i < L; i++) {

@@ -21,24 +21,10 @@
 #include "tokenizer.h"
 #include "util.h"
 
-/* Python's repr() of a str, as the notebook prints decoded tokens: ' dog', '\n'. */
-static void print_py_repr(const char *s) {
-    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-    putchar(q);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '\n') printf("\\n");
-        else if (*c == '\t') printf("\\t");
-        else if (*c == '\r') printf("\\r");
-        else if (*c == '\\' || *c == q) printf("\\%c", *c);
-        else if (*c < 0x20 || *c == 0x7f) printf("\\x%02x", *c);
-        else putchar(*c);
-    }
-    putchar(q);
-}
-
+/* repr(tokenizer.decode([id])), as the notebook prints tokens: ' dog', '\n' */
 static void print_token(const Tokenizer *tok, int64_t id) {
     char *s = tokenizer_decode(tok, &id, 1, 0);
-    print_py_repr(s);
+    lesson_print_py_str(s);
     free(s);
 }
 

@@ -65,10 +65,15 @@ int main(int argc, char **argv) {
     printf("{'input_ids': %s, 'attention_mask': %s}\n", ids_repr, mask_repr);
     free(ids_repr), free(mask_repr);
     printf("tokens: [");
-    for (int i = 0; i < L; i++) printf("%s'%s'", i ? ", " : "", tokenizer_token(&tok, tensor_i(&ids)[i]));
+    for (int i = 0; i < L; i++) {
+        printf(i ? ", " : "");
+        lesson_print_py_str(tokenizer_token(&tok, tensor_i(&ids)[i]));
+    }
     printf("]\n");
     char *decoded = tokenizer_decode(&tok, tensor_i(&ids), L, 0);
-    printf("tokenizer.decode(input_ids[0]): '%s'\n", decoded);
+    printf("tokenizer.decode(input_ids[0]): ");
+    lesson_print_py_str(decoded);
+    printf("\n");
     free(decoded);
     rec_tensor(r, &ids, "input_ids");
     rec_tensor(r, &mask, "attention_mask");

@@ -125,6 +125,20 @@ void lesson_lap(LessonArgs *a, const char *what) {
     a->t_lap = t;
 }
 
+void lesson_print_py_str(const char *s) {
+    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+    putchar(q);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '\n') printf("\\n");
+        else if (*c == '\t') printf("\\t");
+        else if (*c == '\r') printf("\\r");
+        else if (*c == '\\' || *c == q) printf("\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f) printf("\\x%02x", *c);
+        else putchar(*c);
+    }
+    putchar(q);
+}
+
 int lesson_plot_attention(const char *dir, const char *file, const Recorder *rec, int layer) {
     char name[64];
     snprintf(name, sizeof name, "layer.%d.attn_probs", layer);

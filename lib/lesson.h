@@ -48,6 +48,11 @@ void lesson_cell(const char *title);
  * lesson_args), and restart the stopwatch.  Prints nothing without --time. */
 void lesson_lap(LessonArgs *a, const char *what);
 
+/* Python's repr() of a str, as the notebook shows tokens and decoded text: 'Ġdog', '\n',
+ * "it's".  Single quotes unless the text holds ' and no "; backslashes, the quote,
+ * \n \r \t and other ASCII controls escaped (non-ASCII bytes printed as they are). */
+void lesson_print_py_str(const char *s);
+
 /* --plot: layer `layer`'s attention map from a Recorder a forward pass filled
  * ("layer.{i}.attn_probs", [1, heads, L, L]): the mean over the heads, on a sqrt scale
  * so that small weights show, as <dir>/<file> (about 384 px; row = query, column = key).
