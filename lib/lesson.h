@@ -1,5 +1,7 @@
-/* lesson.h — what every lesson program shares: its command line and where
- * its model comes from.
+/* lesson.h — what every lesson program shares: its command line, where its model
+ * and picture come from, and the plumbing that would otherwise be copied into each
+ * lesson (the --time stopwatch, Python-style str printing, the streamed answer, the
+ * --plot attention map).  Lessons stay notebook cells; this file does the chores.
  *
  * Flags (every lesson accepts these; each uses the ones that apply):
  *   --model DIR     a Hugging Face folder (config.json, *.safetensors, tokenizer files)
