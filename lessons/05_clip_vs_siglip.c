@@ -63,8 +63,7 @@ static void clip_part(const Clip *m, const Tokenizer *tok, const char *dir, cons
     ClipVisionOutput vo;
     if (clip_vision_forward(&m->vision, tensor_f(&pixel_values), 1, -1, 0, &vo, rec, "vision."))
         vlm_die(prog);
-    int64_t fs[2] = {1, c->projection_dim};
-    *image_features = tensor_new(DT_F32, 2, fs);
+    *image_features = tensor_f32(2, 1, c->projection_dim);
     linear(tensor_f(image_features), tensor_f(&vo.pooler_output), tensor_f(&m->visual_projection),
            NULL, 1, vc->hidden_size, c->projection_dim);
     rec_tensor(rec, image_features, "image_features");
@@ -84,8 +83,7 @@ static void clip_part(const Clip *m, const Tokenizer *tok, const char *dir, cons
     tensor_print_labeled_shape("text_features:  ", &text_features);
     /* the notebook's pitfall: the dot product of the raw features */
     int D = c->projection_dim;
-    int64_t s[2] = {1, N_CLIP};
-    Tensor raw = tensor_new(DT_F32, 2, s), cos = tensor_new(DT_F32, 2, s);
+    Tensor raw = tensor_f32(2, 1, N_CLIP), cos = tensor_f32(2, 1, N_CLIP);
     linear(tensor_f(&raw), tensor_f(image_features), tensor_f(&text_features), NULL, 1, D, N_CLIP);
     printf("image_features @ text_features.T (no normalisation): ");
     tensor_print(&raw);
@@ -114,7 +112,8 @@ static void clip_part(const Clip *m, const Tokenizer *tok, const char *dir, cons
 
     lesson_cell("CLIP vision tower: last_hidden_state");
     int g = vc->image_size / vc->patch_size;
-    tensor_print_labeled_shape("vision_model(pixel_values).last_hidden_state.shape: ", &vo.last_hidden_state);
+    tensor_print_labeled_shape("vision_model(pixel_values).last_hidden_state.shape: ",
+                               &vo.last_hidden_state);
     printf("= %d x %d = %d patches of %d x %d pixels + 1 CLS token; pooler_output = "
            "post_layernorm(CLS): ", g, g, g * g, vc->patch_size, vc->patch_size);
     tensor_print_shape(&vo.pooler_output);
