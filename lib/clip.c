@@ -306,16 +306,10 @@ int clip_load(Clip *m, SafeTensors *st, const ClipConfig *c) {
 
 int clip_open(Clip *m, SafeTensors *st, const char *dir) {
     memset(m, 0, sizeof *m);
-    char *path = path_join(dir, "config.json");
-    cJSON *cfg = json_load(path);
+    char *path;
+    cJSON *cfg = json_load_config(dir, "clip", &path);
     ClipConfig c;
-    int rc = -1;
-    if (cfg) {
-        const char *type = json_str(cfg, "model_type", "clip");
-        rc = strcmp(type, "clip") != 0
-                 ? vlm_fail("%s: model_type is '%s', not a CLIP model ('clip')", path, type)
-                 : clip_config_parse(cfg, path, &c);
-    }
+    int rc = cfg ? clip_config_parse(cfg, path, &c) : -1;
     cJSON_Delete(cfg);
     free(path);
     if (rc || st_open_dir(st, dir)) return -1;

@@ -23,6 +23,19 @@ cJSON *json_load(const char *path) {
     return root;
 }
 
+cJSON *json_load_config(const char *dir, const char *model_type, char **path) {
+    *path = path_join(dir, "config.json");
+    cJSON *cfg = json_load(*path);
+    if (!cfg) return NULL;
+    const char *type = json_str(cfg, "model_type", model_type);
+    if (strcmp(type, model_type) != 0) {
+        vlm_fail("%s: model_type is '%s', not '%s'", *path, type, model_type);
+        cJSON_Delete(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
 const cJSON *json_get(const cJSON *obj, const char *key) {
     if (!cJSON_IsObject(obj)) return NULL;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);

@@ -12,6 +12,11 @@
 /* Parse a JSON file; NULL with "<path>: ..." error when unreadable or invalid. */
 cJSON *json_load(const char *path);
 
+/* <dir>/config.json of a model folder that must hold model_type `model_type` (absent counts
+ * as that type).  *path gets the malloc'd path of the file (free it, also on error).
+ * NULL with "<path>: model_type is 'x', not 'y'" (or json_load's error). */
+cJSON *json_load_config(const char *dir, const char *model_type, char **path);
+
 /* Field lookups with defaults (absent or JSON null -> default). */
 const cJSON *json_get(const cJSON *obj, const char *key);
 int json_has(const cJSON *obj, const char *key);

@@ -356,16 +356,10 @@ int siglip_load(Siglip *m, SafeTensors *st, const SiglipConfig *c) {
 
 int siglip_open(Siglip *m, SafeTensors *st, const char *dir) {
     memset(m, 0, sizeof *m);
-    char *path = path_join(dir, "config.json");
-    cJSON *cfg = json_load(path);
+    char *path;
+    cJSON *cfg = json_load_config(dir, "siglip", &path);
     SiglipConfig c;
-    int rc = -1;
-    if (cfg) {
-        const char *type = json_str(cfg, "model_type", "siglip");
-        rc = strcmp(type, "siglip") != 0
-                 ? vlm_fail("%s: model_type is '%s', not a SigLIP model ('siglip')", path, type)
-                 : siglip_config_parse(cfg, path, &c);
-    }
+    int rc = cfg ? siglip_config_parse(cfg, path, &c) : -1;
     cJSON_Delete(cfg);
     free(path);
     if (rc || st_open_dir(st, dir)) return -1;
