@@ -254,7 +254,8 @@ char *idefics3_prompt(const char *question, int rows, int cols, int image_seq_le
 }
 
 static int add_id(const cJSON *v, int64_t *ids, int n, int max) {
-    if (cJSON_IsNumber(v) && n < max && v->valuedouble >= 0) ids[n++] = (int64_t)v->valuedouble;
+    if (cJSON_IsNumber(v) && n < max && v->valuedouble >= 0 && v->valuedouble < 9.0e15)
+        ids[n++] = (int64_t)v->valuedouble; /* range before the cast: UB beyond int64 */
     return n;
 }
 

@@ -31,7 +31,9 @@ int llama_config_parse(const cJSON *cfg, const char *path, LlamaConfig *c) {
     c->mlp_bias = json_bool(cfg, "mlp_bias", 0);
     const cJSON *eos = json_get(cfg, "eos_token_id");
     if (cJSON_IsArray(eos)) eos = cJSON_GetArrayItem(eos, 0);
-    c->eos_token_id = cJSON_IsNumber(eos) ? (int64_t)eos->valuedouble : -1;
+    /* (range first: casting a double beyond int64 is UB; found by fuzz_config) */
+    c->eos_token_id =
+        cJSON_IsNumber(eos) && fabs(eos->valuedouble) < 9.0e15 ? (int64_t)eos->valuedouble : -1;
     const char *act = json_str(cfg, "hidden_act", "silu");
     if (activation_from_name(act, &c->hidden_act))
         return vlm_fail("%s: unsupported hidden_act '%s'", path, act);

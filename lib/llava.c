@@ -1,6 +1,7 @@
 /* llava.c — see llava.h. */
 #include "llava.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ int llava_config_parse(const cJSON *cfg, const char *path, LlavaConfig *c) {
     if (layer && !cJSON_IsNumber(layer))
         return vlm_fail("%s: vision_feature_layer must be one number (lists of layers are not "
                         "supported)", path);
+    if (layer && !(fabs(layer->valuedouble) < 1e6)) /* before the int cast (UB when huge) */
+        return vlm_fail("%s: vision_feature_layer %g is out of range", path, layer->valuedouble);
     c->vision_feature_layer = layer ? (int)layer->valuedouble : -2;
     int n_states = c->vision.num_hidden_layers + 1;  /* embeddings + every layer */
     if (c->vision_feature_layer < -n_states || c->vision_feature_layer >= n_states)

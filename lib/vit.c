@@ -16,7 +16,8 @@ static int size_pair(const cJSON *cfg, const char *key, int def, const char *pat
     if (!v) return 0;
     if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2) {
         const cJSON *a = cJSON_GetArrayItem(v, 0), *b = cJSON_GetArrayItem(v, 1);
-        if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+        if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && fabs(a->valuedouble) < 1e6 &&
+            fabs(b->valuedouble) < 1e6) { /* range before the int casts (UB when huge) */
             *h = (int)a->valuedouble, *w = (int)b->valuedouble;
             if (*h == a->valuedouble && *w == b->valuedouble && *h > 0 && *w > 0) return 0;
         }

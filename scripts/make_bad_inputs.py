@@ -102,6 +102,14 @@ config("config/heads_not_dividing.json", num_attention_heads=3, num_key_value_he
 config("config/odd_head_dim.json", head_dim=3)
 config("config/unknown_activation.json", hidden_act="swishy")
 write_bytes("config/not_json.json", b'{"hidden_size": 8,\n "vocab_size": 512\n')
+# Numbers beyond int64 where the code casts to an integer (UB; found by fuzz_config).
+config("config/eos_token_id_huge.json", eos_token_id=1e128)   # valid: no usable eos id
+llava = json.load(open("tests/golden/llava_tiny/config.json"))
+llava["vision_feature_layer"] = 1e300
+write_json("config/llava_feature_layer_huge.json", llava)
+vit = json.load(open("tests/golden/vit_tiny/config.json"))
+vit["patch_size"] = [1e30, 4]
+write_json("config/vit_patch_size_huge_pair.json", vit)
 
 # ---- tokenizer folders ----
 

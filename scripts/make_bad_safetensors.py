@@ -50,6 +50,9 @@ write("truncated_data.safetensors",
        "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}, data16)
 # A header length of 2^40: refused before anything is parsed (limit 100 MB, as safetensors).
 write("header_length_huge.safetensors", good, data16, length=1 << 40)
+# data_offsets beyond 2^64 (the cast to an integer was UB; found by fuzz_safetensors).
+write("data_offsets_huge.safetensors",
+      {"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 1e20]}}, data16)
 # Valid, but no tensors: only __metadata__ (fuzz_safetensors found qsort(NULL, 0) here).
 write("metadata_only.safetensors", {"__metadata__": {"format": "pt"}})
 print("ok")

@@ -22,13 +22,19 @@
 
 #include <cmocka.h>
 
+#include "clip.h"
+#include "distilbert.h"
+#include "idefics3.h"
 #include "image.h"
 #include "image_processor.h"
 #include "json.h"
 #include "llama.h"
+#include "llava.h"
 #include "safetensors.h"
+#include "siglip.h"
 #include "tokenizer.h"
 #include "util.h"
+#include "vit.h"
 
 /* Each loader returns 0 if the input loaded (a test failure), -1 with vlm_error() set. */
 static int load_safetensors(const char *path) {
@@ -115,6 +121,33 @@ static int load_llama_config(const char *path) {
     return rc;
 }
 
+/* config.json of any family: the parser its "model_type" names. */
+static int load_model_config(const char *path) {
+    cJSON *cfg = json_load(path);
+    if (!cfg) return -1;
+    const char *type = json_str(cfg, "model_type", "");
+    union {
+        LlamaConfig llama;
+        DistilBertConfig distilbert;
+        ViTConfig vit;
+        ClipConfig clip;
+        SiglipConfig siglip;
+        Idefics3Config idefics3;
+        LlavaConfig llava;
+    } c;
+    int rc;
+    if (strcmp(type, "llama") == 0) rc = llama_config_parse(cfg, path, &c.llama);
+    else if (strcmp(type, "distilbert") == 0) rc = distilbert_config_parse(cfg, path, &c.distilbert);
+    else if (strcmp(type, "vit") == 0) rc = vit_config_parse(cfg, path, &c.vit);
+    else if (strcmp(type, "clip") == 0) rc = clip_config_parse(cfg, path, &c.clip);
+    else if (strcmp(type, "siglip") == 0) rc = siglip_config_parse(cfg, path, &c.siglip);
+    else if (strcmp(type, "idefics3") == 0) rc = idefics3_config_parse(cfg, path, &c.idefics3);
+    else if (strcmp(type, "llava") == 0) rc = llava_config_parse(cfg, path, &c.llava);
+    else rc = vlm_fail("%s: test catalogue: unknown model_type '%s'", path, type);
+    cJSON_Delete(cfg);
+    return rc;
+}
+
 static int load_tokenizer_json(const char *path) {
     Tokenizer t;
     if (bpe_tokenizer_open(path, &t)) return -1;
@@ -179,6 +212,7 @@ static const struct {
     {"safetensors_dir", load_safetensors_dir},
     {"llama_dir", load_llama_dir},
     {"llama_config", load_llama_config},
+    {"model_config", load_model_config},
     {"llama_run", load_llama_run},
     {"tokenizer_dir", load_tokenizer_dir},
     {"tokenizer_json", load_tokenizer_json},
