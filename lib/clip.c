@@ -59,7 +59,7 @@ int clip_text_config_parse(const cJSON *j, const char *path, ClipTextConfig *c) 
     c->vocab_size = json_int(j, "vocab_size", 49408);
     c->max_position_embeddings = json_int(j, "max_position_embeddings", 77);
     /* the legacy default 2 selects HF's argmax pooling (see clip_text_pool_index) */
-    c->eos_token_id = (int64_t)json_num(j, "eos_token_id", 2);
+    c->eos_token_id = json_i64(j, "eos_token_id", 2);
     if (c->vocab_size < 1 || c->max_position_embeddings < 1)
         return vlm_fail("%s: text_config: vocab_size and max_position_embeddings must be positive", path);
     return 0;

@@ -20,7 +20,7 @@ int idefics3_config_parse(const cJSON *cfg, const char *path, Idefics3Config *c)
     if (siglip_vision_config_parse(vision, path, &c->vision)) return -1;
     c->vision.vision_use_head = 0; /* Idefics3VisionTransformer has no pooling head */
     c->scale_factor = json_int(cfg, "scale_factor", 2);  /* Idefics3Config default */
-    c->image_token_id = (int64_t)json_num(cfg, "image_token_id", 128257);
+    c->image_token_id = json_i64(cfg, "image_token_id", 128257);
     if (c->image_token_id < 0 || c->image_token_id >= c->text.vocab_size)
         return vlm_fail("%s: image_token_id %lld is outside the vocabulary (%d)", path,
                         (long long)c->image_token_id, c->text.vocab_size);

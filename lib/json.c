@@ -56,6 +56,12 @@ int json_int(const cJSON *obj, const char *key, int def) {
     return (int)v->valuedouble;
 }
 
+int64_t json_i64(const cJSON *obj, const char *key, int64_t def) {
+    const cJSON *v = json_get(obj, key);
+    if (!cJSON_IsNumber(v) || !(fabs(v->valuedouble) <= 9007199254740992.0)) return def;
+    return (int64_t)v->valuedouble;
+}
+
 int json_bool(const cJSON *obj, const char *key, int def) {
     const cJSON *v = json_get(obj, key);
     if (cJSON_IsBool(v)) return cJSON_IsTrue(v);

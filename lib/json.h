@@ -8,6 +8,7 @@
 #define VLM_JSON_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 /* Parse a JSON file; NULL with "<path>: ..." error when unreadable or invalid. */
 cJSON *json_load(const char *path);
@@ -22,6 +23,9 @@ const cJSON *json_get(const cJSON *obj, const char *key);
 int json_has(const cJSON *obj, const char *key);
 double json_num(const cJSON *obj, const char *key, double def);
 int json_int(const cJSON *obj, const char *key, int def);
+/* A token id or other int64: def when absent, not a number, or beyond +-2^53
+ * (casting such a double to an integer would be undefined behaviour). */
+int64_t json_i64(const cJSON *obj, const char *key, int64_t def);
 int json_bool(const cJSON *obj, const char *key, int def);
 const char *json_str(const cJSON *obj, const char *key, const char *def);
 

@@ -19,8 +19,8 @@ int llava_config_parse(const cJSON *cfg, const char *path, LlavaConfig *c) {
     if (llama_config_parse(text, path, &c->text) || clip_vision_config_parse(vision, path, &c->vision))
         return -1;
     /* LlavaConfig defaults: image_token_index 32000, layer -2, strategy "default", gelu */
-    c->image_token_index = (int64_t)json_num(cfg, "image_token_index",
-                                             json_num(cfg, "image_token_id", 32000));
+    c->image_token_index =
+        json_i64(cfg, "image_token_index", json_i64(cfg, "image_token_id", 32000));
     if (c->image_token_index < 0 || c->image_token_index >= c->text.vocab_size)
         return vlm_fail("%s: image_token_index %lld is outside the vocabulary (%d)", path,
                         (long long)c->image_token_index, c->text.vocab_size);

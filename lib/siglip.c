@@ -58,7 +58,7 @@ int siglip_text_config_parse(const cJSON *j, const char *path, SiglipTextConfig 
     c->vocab_size = json_int(j, "vocab_size", 32000);
     c->max_position_embeddings = json_int(j, "max_position_embeddings", 64);
     c->projection_size = json_int(j, "projection_size", c->hidden_size);
-    c->pad_token_id = (int64_t)json_num(j, "pad_token_id", 1);
+    c->pad_token_id = json_i64(j, "pad_token_id", 1);
     if (c->vocab_size < 1 || c->max_position_embeddings < 1 || c->projection_size < 1)
         return vlm_fail("%s: text_config: vocab_size, max_position_embeddings, projection_size "
                         "must be positive", path);

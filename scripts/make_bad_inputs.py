@@ -110,6 +110,16 @@ write_json("config/llava_feature_layer_huge.json", llava)
 vit = json.load(open("tests/golden/vit_tiny/config.json"))
 vit["patch_size"] = [1e30, 4]
 write_json("config/vit_patch_size_huge_pair.json", vit)
+clip = json.load(open("tests/golden/clip_tiny/config.json"))
+clip["text_config"]["eos_token_id"] = 7.7e35          # valid: the default eos id is used
+write_json("config/clip_eos_token_id_huge.json", clip)
+llava = json.load(open("tests/golden/llava_tiny/config.json"))
+llava.pop("image_token_index", None)
+llava["image_token_id"] = -1e300
+write_json("config/llava_image_token_id_huge.json", llava)
+smolvlm = json.load(open("tests/golden/smolvlm_tiny/config.json"))
+smolvlm["image_token_id"] = 1e300
+write_json("config/idefics3_image_token_id_huge.json", smolvlm)
 
 # ---- tokenizer folders ----
 
