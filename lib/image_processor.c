@@ -4,6 +4,9 @@
  * PIL's (resize.c), every value step numpy's float64/float32 arithmetic. */
 #include "image_processor.h"
 
+/* at most this many tiles when an Idefics3 image is split (see split_frames) */
+#define IMAGE_MAX_TILES 1024
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +318,12 @@ static int idefics3_frames(const ImageProcessor *p, Image *img, Image **frames, 
     if (w < 1 || h < 1)
         return vlm_fail("%s: image %dx%d is too thin to split into %dx%d tiles", p->type,
                         img->width, img->height, M, M);
+    /* Real configs give a handful of tiles (SmolVLM: at most 4 x 4 = 16 of 512 px); a
+     * config with a tiny max_image_size would ask for millions, each a frame of work. */
+    if ((int64_t)(w / M) * (h / M) > IMAGE_MAX_TILES)
+        return vlm_fail("%s: splitting %dx%d into %dx%d tiles gives %lld tiles (at most %d): "
+                        "check max_image_size in preprocessor_config.json",
+                        p->type, w, h, M, M, (long long)(w / M) * (h / M), IMAGE_MAX_TILES);
     if (resize_to(img, w, h, p->resample, rec, "image.resized_for_encoder")) return -1;
     if (h > M || w > M) {
         int rows = h / M, cols = w / M; /* exact: both are multiples of M */

@@ -113,6 +113,23 @@ static int load_preprocessor_config(const char *path) {
     return rc;
 }
 
+/* A preprocessor_config.json that parses but asks for absurd work: run it on the photo. */
+static int run_preprocessor_config(const char *path) {
+    if (load_preprocessor_config(path)) return -1;
+    cJSON *cfg = json_load(path);
+    ImageProcessor p;
+    Image img = {0};
+    Tensor pv = {0};
+    int rc = image_processor_from_json(cfg, path, &p);
+    if (rc == 0) rc = image_load("tests/golden/builtin/inputs/chelsea_256x170.png", &img);
+    if (rc == 0) rc = image_processor_run(&p, &img, &pv, NULL);
+    if (rc) name_input(path);
+    tensor_free(&pv);
+    image_free(&img);
+    cJSON_Delete(cfg);
+    return rc ? -1 : 0;
+}
+
 static int load_llama_config(const char *path) {
     cJSON *cfg = json_load(path);
     LlamaConfig c;
@@ -218,6 +235,7 @@ static const struct {
     {"tokenizer_json", load_tokenizer_json},
     {"image", load_image},
     {"preprocessor_config", load_preprocessor_config},
+    {"preprocessor_run", run_preprocessor_config},
 };
 
 static void test_catalogue(void **state) {
