@@ -233,3 +233,43 @@ int golden_record_generation(const Golden *g, const Llama *m, const float *promp
     free(tokens), free(step_logits);
     return got < 0 ? -1 : 0;
 }
+
+int golden_model_inputs(const Golden *g, int pix_ndim, int channels, int size, Tensor *input_ids,
+                        Tensor *attention_mask, Tensor *pixel_values) {
+    Tensor ids, pix, mask = {0};
+    int has_mask = st_find(&g->st, "attention_mask") != NULL;
+    if (golden_tensor(g, "input_ids", &ids) || golden_tensor(g, "pixel_values", &pix) ||
+        (has_mask && golden_tensor(g, "attention_mask", &mask)))
+        return -1;
+    int d = pix.ndim;
+    if (ids.ndim != 2 || ids.dtype != DT_I64 || d != pix_ndim || pix.shape[d - 3] != channels ||
+        pix.shape[d - 2] != size || pix.shape[d - 1] != size || (has_mask && !tensor_same_shape(&ids, &mask)))
+        return vlm_fail("%s: input_ids / attention_mask / pixel_values do not fit config.json "
+                        "(expected pixel_values of %d dimensions ending in [%d, %d, %d])",
+                        g->json_path, pix_ndim, channels, size, size);
+    *input_ids = tensor_clone(&ids);
+    *attention_mask = has_mask ? tensor_clone(&mask) : (Tensor){0};
+    *pixel_values = tensor_to_f32(&pix);
+    return 0;
+}
+
+int golden_record_decoder(const Golden *g, const Llama *text, const float *merged, int B, int L,
+                          const int64_t *attention_mask, Recorder *rec) {
+    int H = text->config.hidden_size, V = text->config.vocab_size;
+    float *x = xmalloc(sizeof(float) * (size_t)B * L * H);
+    float *logits = xmalloc(sizeof(float) * (size_t)B * L * V);
+    memcpy(x, merged, sizeof(float) * (size_t)B * L * H);
+    int rc = llama_forward(text, x, B, L, attention_mask, NULL, rec, "text.");
+    if (rc == 0) {
+        llama_logits(text, x, B * L, logits);
+        int64_t shape[3] = {B, L, V};
+        rec_f32(rec, logits, 3, shape, "text.logits");
+        golden_record_topk(rec, logits, attention_mask, B, L, V, 5, 0);
+        int L0 = L; /* row 0 without its right padding */
+        if (attention_mask)
+            for (L0 = 0; L0 < L && attention_mask[L0]; L0++) {}
+        rc = golden_record_generation(g, text, merged, L0, rec);
+    }
+    free(x), free(logits);
+    return rc;
+}

@@ -73,6 +73,19 @@ struct Llama;
 int golden_record_generation(const Golden *g, const struct Llama *m, const float *prompt_embeds, int L,
                              Recorder *rec);
 
+/* The model inputs of a golden as owned contiguous copies: input_ids [B, L] (I64),
+ * attention_mask (I64 [B, L], or an empty tensor when the golden has none) and
+ * pixel_values (F32) of pix_ndim dimensions ending in [channels, size, size]
+ * (4 for CLIP/SigLIP/LLaVA: [B, C, H, W]; 5 for Idefics3: [B, frames, C, H, W]).
+ * -1 with an error naming golden.json when a shape does not fit config.json. */
+int golden_model_inputs(const Golden *g, int pix_ndim, int channels, int size, Tensor *input_ids,
+                        Tensor *attention_mask, Tensor *pixel_values);
+/* The decoder half of a VLM golden: x [B, L, hidden] = the merged embeddings
+ * -> llama_forward (recorded as "text.*") -> "text.logits", top-5 at the last real
+ * token, then greedy generation for batch row 0 from its merged prompt. */
+int golden_record_decoder(const Golden *g, const struct Llama *text, const float *merged, int B, int L,
+                          const int64_t *attention_mask, Recorder *rec);
+
 /* Result of comparing one tensor. */
 typedef struct {
     int ok;

@@ -19,47 +19,25 @@
 #include "util.h"
 
 int parity_clip(const Golden *g, Recorder *rec) {
-    cJSON *cfg = golden_config(g);
-    if (!cfg) return -1;
-    char *cfg_path = path_join(g->dir, "config.json");
-    ClipConfig c;
-    int rc = clip_config_parse(cfg, cfg_path, &c);
-    free(cfg_path);
-    cJSON_Delete(cfg);
-    SafeTensors st;
     Clip m;
-    if (rc || st_open_dir(&st, g->dir)) return -1;
-    if (clip_load(&m, &st, &c)) {
-        st_close(&st);
-        return -1;
-    }
+    SafeTensors st;
+    if (clip_open(&m, &st, g->dir)) return -1;
     if (golden_inputs(g)) {
         golden_record_texts(g, rec, 0, 1);
         golden_record_image(g, rec);
     }
-
-    Tensor ids, pix, mask = {0};
-    int has_mask = st_find(&g->st, "attention_mask") != NULL;
-    rc = golden_tensor(g, "input_ids", &ids) || golden_tensor(g, "pixel_values", &pix) ||
-         (has_mask && golden_tensor(g, "attention_mask", &mask));
-    if (rc == 0 && (ids.ndim != 2 || pix.ndim != 4 || pix.shape[1] != c.vision_config.num_channels ||
-                    pix.shape[2] != c.vision_config.image_size ||
-                    pix.shape[3] != c.vision_config.image_size ||
-                    (has_mask && !tensor_same_shape(&ids, &mask))))
-        rc = vlm_fail("%s: input_ids / attention_mask / pixel_values shapes do not fit config.json",
-                      g->json_path);
+    const ClipVisionConfig *vc = &m.config.vision_config;
+    Tensor ids, mask, pix;
+    int rc = golden_model_inputs(g, 4, vc->num_channels, vc->image_size, &ids, &mask, &pix);
     if (rc == 0) {
-        /* contiguous copies in the dtypes the model reads */
-        Tensor id_copy = tensor_clone(&ids), pix_f = tensor_to_f32(&pix);
-        Tensor mask_copy = has_mask ? tensor_clone(&mask) : (Tensor){0};
         Tensor img = {0}, txt = {0}, logits = {0};
-        rc = clip_get_image_features(&m, tensor_f(&pix_f), (int)pix.shape[0], &img, rec);
+        rc = clip_get_image_features(&m, tensor_f(&pix), (int)pix.shape[0], &img, rec);
         if (rc == 0)
-            rc = clip_get_text_features(&m, tensor_i(&id_copy), has_mask ? tensor_i(&mask_copy) : NULL,
+            rc = clip_get_text_features(&m, tensor_i(&ids), mask.data ? tensor_i(&mask) : NULL,
                                         (int)ids.shape[0], (int)ids.shape[1], &txt, rec);
         if (rc == 0) clip_logits(&m, &img, &txt, &logits, rec);
         tensor_free(&img), tensor_free(&txt), tensor_free(&logits);
-        tensor_free(&id_copy), tensor_free(&pix_f), tensor_free(&mask_copy);
+        tensor_free(&ids), tensor_free(&mask), tensor_free(&pix);
     }
     clip_free(&m);
     st_close(&st);

@@ -71,41 +71,15 @@ static int record_preprocessing(const Golden *g, const Idefics3Config *c, Record
 
 static int run_model(const Golden *g, const Idefics3 *m, Recorder *rec) {
     const Idefics3Config *c = &m->config;
-    Tensor ids_g, pv_g, mask_g;
-    if (golden_tensor(g, "input_ids", &ids_g) || golden_tensor(g, "pixel_values", &pv_g)) return -1;
-    int has_mask = st_find(&g->st, "attention_mask") != NULL;
-    if (has_mask && golden_tensor(g, "attention_mask", &mask_g)) return -1;
-    int S = c->vision.image_size;
-    if (ids_g.ndim != 2 || pv_g.ndim != 5 || pv_g.shape[2] != c->vision.num_channels ||
-        pv_g.shape[3] != S || pv_g.shape[4] != S)
-        return vlm_fail("%s: expected input_ids [B, L] and pixel_values [B, frames, %d, %d, %d]",
-                        g->json_path, c->vision.num_channels, S, S);
-    Tensor ids = tensor_clone(&ids_g), pv = tensor_to_f32(&pv_g);
-    Tensor mask = has_mask ? tensor_clone(&mask_g) : (Tensor){0};
-    int B = (int)ids.shape[0], L = (int)ids.shape[1], H = c->text.hidden_size, V = c->text.vocab_size;
-    int frames = (int)(pv.shape[0] * pv.shape[1]);
-
-    float *features = NULL, *x = xmalloc(sizeof(float) * (size_t)B * L * H);
-    float *merged = xmalloc(sizeof(float) * (size_t)B * L * H);
-    float *logits = xmalloc(sizeof(float) * (size_t)B * L * V);
+    Tensor ids, mask, pv;
+    if (golden_model_inputs(g, 5, c->vision.num_channels, c->vision.image_size, &ids, &mask, &pv)) return -1;
+    int B = (int)ids.shape[0], L = (int)ids.shape[1], frames = (int)(pv.shape[0] * pv.shape[1]);
+    float *features = NULL, *merged = xmalloc(sizeof(float) * (size_t)B * L * c->text.hidden_size);
     int n_rows = 0;
-    const int64_t *am = has_mask ? tensor_i(&mask) : NULL;
     int rc = idefics3_image_features(m, tensor_f(&pv), frames, &features, &n_rows, rec);
-    if (rc == 0) rc = idefics3_embed(m, tensor_i(&ids), B, L, features, n_rows, x, rec);
-    if (rc == 0) {
-        memcpy(merged, x, sizeof(float) * (size_t)B * L * H);
-        rc = llama_forward(&m->text, x, B, L, am, NULL, rec, "text.");
-    }
-    if (rc == 0) {
-        llama_logits(&m->text, x, B * L, logits);
-        int64_t shape[3] = {B, L, V};
-        rec_f32(rec, logits, 3, shape, "text.logits");
-        golden_record_topk(rec, logits, am, B, L, V, 5, 0);
-        int L0 = L;
-        if (am) for (L0 = 0; L0 < L && am[L0]; L0++) {}
-        rc = golden_record_generation(g, &m->text, merged, L0, rec);
-    }
-    free(features), free(x), free(merged), free(logits);
+    if (rc == 0) rc = idefics3_embed(m, tensor_i(&ids), B, L, features, n_rows, merged, rec);
+    if (rc == 0) rc = golden_record_decoder(g, &m->text, merged, B, L, mask.data ? tensor_i(&mask) : NULL, rec);
+    free(features), free(merged);
     tensor_free(&ids), tensor_free(&pv), tensor_free(&mask);
     return rc;
 }
