@@ -82,13 +82,15 @@ typedef struct {
     void (*dots_bf16)(float *y, int64_t ldy, const float *x, int n, const uint16_t *W, int in, int o0,
                       int o1);
     int (*pack8)(float *bp, const float *W, int64_t in, int rows, int kc, int NR); /* or NULL */
+    void (*softmax)(float *row, int n, float scale);
+    void (*activation)(float *x, int64_t n, Activation act); /* gelu, gelu_tanh, quick_gelu, silu */
 } Kernels;
 
 static const Kernels *kernels(void) {
-    static const Kernels generic = {"generic", 6, 8, kernel_generic, dots_generic, dots_bf16_generic, pack8_generic};
+    static const Kernels generic = {"generic", 6, 8, kernel_generic, dots_generic, dots_bf16_generic, pack8_generic, softmax_generic, activation_generic};
 #if defined(__x86_64__) && defined(__GNUC__)
-    static const Kernels avx512 = {"avx512", 12, 32, kernel_avx512, dots_avx512, dots_bf16_avx512, pack8_avx512};
-    static const Kernels avx2 = {"avx2", 6, 16, kernel_avx2, dots_avx2, dots_bf16_avx2, pack8_avx2};
+    static const Kernels avx512 = {"avx512", 12, 32, kernel_avx512, dots_avx512, dots_bf16_avx512, pack8_avx512, softmax_avx512, activation_avx512};
+    static const Kernels avx2 = {"avx2", 6, 16, kernel_avx2, dots_avx2, dots_bf16_avx2, pack8_avx2, softmax_avx2, activation_avx2};
     /* VLM_ISA=avx2|generic forces a narrower set (for tests and comparisons). */
     const char *force = getenv("VLM_ISA");
     __builtin_cpu_init();
@@ -247,22 +249,18 @@ void linear_fast_bf16(float *y, const float *x, const uint16_t *W, const float *
 
 /* ---- attention ---- */
 
-/* Turn one row of raw scores q.k into probabilities, exactly as attention_ref:
- * scale, masked keys -> probability exactly 0, max-subtracted exp, double sum. */
-static void softmax_row(float *row, int Lk, float scale, const int64_t *key_mask, int last_key) {
-    float mx = -INFINITY;
-    for (int j = 0; j < Lk; j++) {
-        int allowed = (!key_mask || key_mask[j]) && j <= last_key;
-        row[j] = allowed ? row[j] * scale : -INFINITY;
-        if (row[j] > mx) mx = row[j];
-    }
-    double sum = 0;
-    for (int j = 0; j < Lk; j++) {
-        row[j] = row[j] == -INFINITY ? 0.0f : expf(row[j] - mx);
-        sum += row[j];
-    }
-    float inv = sum > 0 ? (float)(1.0 / sum) : 0.0f;
-    for (int j = 0; j < Lk; j++) row[j] *= inv;
+/* Turn one row of raw scores q.k into probabilities, as attention_ref does:
+ * scale, masked keys -> probability exactly 0, max-subtracted exp (the
+ * vector exp of kernels_fast.inc, a float sum), normalise.  Keys after
+ * last_key (causal) are cut off; padding keys become -inf first. */
+static void softmax_row(float *row, int Lk, float scale, const int64_t *key_mask, int last_key,
+                        const Kernels *kr) {
+    int n = last_key < 0 ? 0 : imin(Lk, last_key + 1);
+    for (int j = n; j < Lk; j++) row[j] = 0.0f;
+    if (key_mask)
+        for (int j = 0; j < n; j++)
+            if (!key_mask[j]) row[j] = -INFINITY;
+    kr->softmax(row, n, scale);
 }
 
 /* Work items are (head, block of MR queries).  Per item, with the keys and
@@ -320,7 +318,7 @@ OMP(omp for schedule(dynamic))
                     continue;
                 }
                 int i = i0 + r;
-                softmax_row(row, Lk, scale, key_mask, causal ? q_offset + i : Lk);
+                softmax_row(row, Lk, scale, key_mask, causal ? q_offset + i : Lk, kr);
                 if (probs) memcpy(probs + ((int64_t)h * Lq + i) * Lk, row, sizeof(float) * (size_t)Lk);
             }
             memset(C, 0, sizeof(float) * (size_t)MR * ldC);
@@ -340,12 +338,19 @@ OMP(omp for schedule(dynamic))
 
 /* ---- activations ---- */
 
+/* gelu, gelu_tanh, quick_gelu and silu go through the vector exp (within a
+ * few float roundings of the scalar functions); relu and tanh are plain. */
 void activation_fast(float *x, int64_t n, Activation act) {
+    const Kernels *kr = kernels();
+    int vec = act == ACT_GELU || act == ACT_GELU_TANH || act == ACT_QUICK_GELU || act == ACT_SILU;
     const int64_t chunk = 4096;
     int64_t nchunk = (n + chunk - 1) / chunk;
 OMP(omp parallel for schedule(static) if (nchunk > 1))
     for (int64_t c = 0; c < nchunk; c++) {
         int64_t i0 = c * chunk, len = n - i0 < chunk ? n - i0 : chunk;
-        activation_ref(x + i0, len, act);
+        if (vec)
+            kr->activation(x + i0, len, act);
+        else
+            activation_ref(x + i0, len, act);
     }
 }
