@@ -55,18 +55,32 @@ int encoder_layers_load(EncoderLayer **layers, int n, SafeTensors *st, const cha
     return 0;
 }
 
+/* The layer's scratch: one block, kept and only ever grown, one per thread.
+ * A tower calls the layer 12-27 times per image with the same sizes; a fresh
+ * malloc of each buffer was a fresh mmap whose pages fault in on first touch
+ * (~8% of a ViT forward).  Stays reachable until exit. */
+static _Thread_local struct {
+    float *data;
+    size_t cap;
+} scratch;
+
+static float *scratch_floats(size_t n) {
+    if (n > scratch.cap) {
+        free(scratch.data);
+        scratch.data = xmalloc(sizeof(float) * n);
+        scratch.cap = n;
+    }
+    return scratch.data;
+}
+
 void encoder_layer_forward(const EncoderLayer *l, const EncoderConfig *c, float *x, int B, int L,
                            const int64_t *key_mask, int causal, Recorder *rec, const char *tag,
                            int i) {
     int H = c->hidden, I = c->intermediate, nh = c->heads, D = H / nh, N = B * L;
-    float *h = xmalloc(sizeof(float) * (size_t)N * H);
-    float *flat = xmalloc(sizeof(float) * (size_t)N * H);
-    float *q = xmalloc(sizeof(float) * (size_t)N * H);
-    float *k = xmalloc(sizeof(float) * (size_t)N * H);
-    float *v = xmalloc(sizeof(float) * (size_t)N * H);
-    float *ctx = xmalloc(sizeof(float) * (size_t)N * H);
-    float *probs = rec ? xmalloc(sizeof(float) * (size_t)B * nh * L * L) : NULL;
-    float *mlp = xmalloc(sizeof(float) * (size_t)N * I);
+    size_t nH = (size_t)N * H, nI = (size_t)N * I, nP = rec ? (size_t)B * nh * L * L : 0;
+    float *h = scratch_floats(6 * nH + nI + nP);
+    float *flat = h + nH, *q = flat + nH, *k = q + nH, *v = k + nH, *ctx = v + nH, *mlp = ctx + nH;
+    float *probs = rec ? mlp + nI : NULL;
     int64_t s3[3] = {B, L, H}, s4[4] = {B, nh, L, D}, sp[4] = {B, nh, L, L}, si[3] = {B, L, I};
 
     /* --- attention block --- */
@@ -106,8 +120,6 @@ void encoder_layer_forward(const EncoderLayer *l, const EncoderConfig *c, float 
     rec_f32(rec, h, 3, s3, "%slayer.%d.mlp_out", tag, i);
     add(x, x, h, (int64_t)N * H);
     rec_f32(rec, x, 3, s3, "%slayer.%d.output", tag, i);
-
-    free(h), free(flat), free(q), free(k), free(v), free(ctx), free(probs), free(mlp);
 }
 
 void extract_patches(float *patches, const float *pixel_values, int C, int H, int W, int p) {

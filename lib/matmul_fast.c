@@ -354,3 +354,45 @@ OMP(omp parallel for schedule(static) if (nchunk > 1))
             activation_ref(x + i0, len, act);
     }
 }
+
+/* ---- row-wise ops: rows split across cores, each through the plain loop ---- */
+
+/* Below this many floats a parallel region costs more than it saves. */
+enum { PAR_MIN = 1 << 15 };
+
+void add_fast(float *y, const float *a, const float *b, int64_t n) {
+    const int64_t chunk = 1 << 14;
+    int64_t nchunk = (n + chunk - 1) / chunk;
+OMP(omp parallel for schedule(static) if (n >= PAR_MIN))
+    for (int64_t c = 0; c < nchunk; c++) {
+        int64_t i0 = c * chunk, len = n - i0 < chunk ? n - i0 : chunk;
+        add_ref(y + i0, a + i0, b + i0, len);
+    }
+}
+
+void layer_norm_fast(float *y, const float *x, const float *w, const float *b, int n, int dim,
+                     float eps) {
+OMP(omp parallel for schedule(static) if ((int64_t)n * dim >= PAR_MIN))
+    for (int i = 0; i < n; i++)
+        layer_norm_ref(y + (int64_t)i * dim, x + (int64_t)i * dim, w, b, 1, dim, eps);
+}
+
+void split_heads_fast(float *out, const float *x, int B, int L, int H, int D) {
+OMP(omp parallel for schedule(static) if ((int64_t)B * L * H * D >= PAR_MIN))
+    for (int bl = 0; bl < B * L; bl++) { /* token bl = (b, l): its H heads go to H places */
+        int b = bl / L, l = bl % L;
+        for (int h = 0; h < H; h++)
+            memcpy(out + (((int64_t)b * H + h) * L + l) * D, x + ((int64_t)bl * H + h) * D,
+                   sizeof(float) * (size_t)D);
+    }
+}
+
+void merge_heads_fast(float *out, const float *x, int B, int H, int L, int D) {
+OMP(omp parallel for schedule(static) if ((int64_t)B * L * H * D >= PAR_MIN))
+    for (int bl = 0; bl < B * L; bl++) {
+        int b = bl / L, l = bl % L;
+        for (int h = 0; h < H; h++)
+            memcpy(out + ((int64_t)bl * H + h) * D, x + (((int64_t)b * H + h) * L + l) * D,
+                   sizeof(float) * (size_t)D);
+    }
+}

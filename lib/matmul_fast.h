@@ -39,8 +39,18 @@ void attention_fast(float *ctx, float *probs, const float *q, const float *k, co
                     int H, int KVH, int Lq, int Lk, int kv_rows, int D, float scale,
                     const int64_t *key_mask, int causal, int q_offset);
 
-/* Elementwise activation in place, split across cores (same per-element math). */
+/* Elementwise activation in place, split across cores.  gelu, gelu_tanh,
+ * quick_gelu and silu use a vector exp (within ~3e-7 relative of libm);
+ * relu and tanh are activation_ref's loop. */
 void activation_fast(float *x, int64_t n, Activation act);
+
+/* The row-wise ops between the products, split across cores by rows, each
+ * row computed by the plain *_ref loop of ops.c: bit-identical results. */
+void add_fast(float *y, const float *a, const float *b, int64_t n);
+void layer_norm_fast(float *y, const float *x, const float *w, const float *b, int n, int dim,
+                     float eps);
+void split_heads_fast(float *out, const float *x, int B, int L, int H, int D);
+void merge_heads_fast(float *out, const float *x, int B, int H, int L, int D);
 
 /* "avx512", "avx2" or "generic": the micro-kernel CPUID picked. */
 const char *fast_kernel_isa(void);

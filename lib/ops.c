@@ -32,7 +32,7 @@ void matmul(float *c, const float *a, const float *b, int m, int k, int n) {
     }
 }
 
-void add(float *y, const float *a, const float *b, int64_t n) {
+void add_ref(float *y, const float *a, const float *b, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
@@ -95,7 +95,8 @@ void activation_ref(float *x, int64_t n, Activation act) {
 
 /* ---- normalisation ---- */
 
-void layer_norm(float *y, const float *x, const float *w, const float *b, int n, int dim, float eps) {
+void layer_norm_ref(float *y, const float *x, const float *w, const float *b, int n, int dim,
+                    float eps) {
     for (int i = 0; i < n; i++) {
         const float *xi = x + (int64_t)i * dim;
         float *yi = y + (int64_t)i * dim;
@@ -243,7 +244,7 @@ void attention_ref(float *ctx, float *probs, const float *q, const float *k, con
     free(row);
 }
 
-void split_heads(float *out, const float *x, int B, int L, int H, int D) {
+void split_heads_ref(float *out, const float *x, int B, int L, int H, int D) {
     for (int b = 0; b < B; b++)
         for (int l = 0; l < L; l++)
             for (int h = 0; h < H; h++)
@@ -251,7 +252,7 @@ void split_heads(float *out, const float *x, int B, int L, int H, int D) {
                        x + (((int64_t)b * L + l) * H + h) * D, sizeof(float) * (size_t)D);
 }
 
-void merge_heads(float *out, const float *x, int B, int H, int L, int D) {
+void merge_heads_ref(float *out, const float *x, int B, int H, int L, int D) {
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
             for (int l = 0; l < L; l++)
@@ -266,6 +267,20 @@ void linear(float *y, const float *x, const float *W, const float *b, int n, int
 }
 
 void activation(float *x, int64_t n, Activation act) { activation_fast(x, n, act); }
+
+void add(float *y, const float *a, const float *b, int64_t n) { add_fast(y, a, b, n); }
+
+void layer_norm(float *y, const float *x, const float *w, const float *b, int n, int dim, float eps) {
+    layer_norm_fast(y, x, w, b, n, dim, eps);
+}
+
+void split_heads(float *out, const float *x, int B, int L, int H, int D) {
+    split_heads_fast(out, x, B, L, H, D);
+}
+
+void merge_heads(float *out, const float *x, int B, int H, int L, int D) {
+    merge_heads_fast(out, x, B, H, L, D);
+}
 
 void attention(float *ctx, float *probs, const float *q, const float *k, const float *v, int H,
                int KVH, int Lq, int Lk, int kv_rows, int D, float scale, const int64_t *key_mask,

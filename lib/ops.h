@@ -27,6 +27,7 @@ void matmul(float *c, const float *a, const float *b, int m, int k, int n);
 
 /* ---- elementwise --------------------------------------------------------- */
 void add(float *y, const float *a, const float *b, int64_t n); /* y may alias a or b */
+void add_ref(float *y, const float *a, const float *b, int64_t n); /* the plain loop */
 void mul(float *y, const float *a, const float *b, int64_t n); /* y may alias a or b */
 void scale(float *x, float s, int64_t n);
 
@@ -46,6 +47,8 @@ void activation_ref(float *x, int64_t n, Activation act); /* the plain loop */
 /* ---- normalisation ------------------------------------------------------ */
 /* y = (x - mean) / sqrt(var + eps) * w + b over the last dim (biased variance). y may alias x. */
 void layer_norm(float *y, const float *x, const float *w, const float *b, int n, int dim, float eps);
+void layer_norm_ref(float *y, const float *x, const float *w, const float *b, int n, int dim,
+                    float eps); /* the plain loop; layer_norm() splits rows across cores */
 /* y = w * x / sqrt(mean(x^2) + eps)   (LlamaRMSNorm). y may alias x. */
 void rms_norm(float *y, const float *x, const float *w, int n, int dim, float eps);
 /* softmax over each row of [n, dim], max-subtracted; in place. */
@@ -86,5 +89,8 @@ void attention_ref(float *ctx, float *probs, const float *q, const float *k, con
 /* (B, L, H*D) <-> (B, H, L, D), as view(b, l, h, d).transpose(1, 2) does. */
 void split_heads(float *out, const float *x, int B, int L, int H, int D);
 void merge_heads(float *out, const float *x, int B, int H, int L, int D);
+/* The plain loops (the entry points above split the rows across cores: same copies). */
+void split_heads_ref(float *out, const float *x, int B, int L, int H, int D);
+void merge_heads_ref(float *out, const float *x, int B, int H, int L, int D);
 
 #endif

@@ -253,12 +253,57 @@ static void test_activation_fast(void **s) {
     printf("    activation_fast: relu and tanh bit-identical to activation_ref\n");
 }
 
+/* ---- row-wise ops: the same per-row loops, so bit-identical ---- */
+
+static void test_rowwise_fast(void **s) {
+    (void)s;
+    static const int dims[][4] = {/* B, L, H, D */
+                                  {1, 1, 1, 1}, {1, 197, 12, 64}, {2, 7, 3, 5}, {3, 577, 16, 72}, {1, 1, 9, 64}};
+    int threads[] = {0, 1, 3};
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+#ifdef _OPENMP
+        int saved = omp_get_max_threads();
+        if (threads[t]) omp_set_num_threads(threads[t]);
+#else
+        if (threads[t]) continue;
+#endif
+        for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) {
+            int B = dims[i][0], L = dims[i][1], H = dims[i][2], D = dims[i][3];
+            size_t n = (size_t)B * L * H * D;
+            float *x = randv(n, 3.0f), *y = randv(n, 1.0f), *w = randv((size_t)H * D, 1.0f);
+            float *bias = randv((size_t)H * D, 1.0f);
+            float *want = xmalloc(sizeof(float) * n), *got = xmalloc(sizeof(float) * n);
+            add_ref(want, x, y, (int64_t)n);
+            add_fast(got, x, y, (int64_t)n);
+            assert_memory_equal(want, got, sizeof(float) * n);
+            layer_norm_ref(want, x, w, bias, B * L, H * D, 1e-6f);
+            layer_norm_fast(got, x, w, bias, B * L, H * D, 1e-6f);
+            assert_memory_equal(want, got, sizeof(float) * n);
+            split_heads_ref(want, x, B, L, H, D);
+            split_heads_fast(got, x, B, L, H, D);
+            assert_memory_equal(want, got, sizeof(float) * n);
+            merge_heads_ref(want, x, B, H, L, D);
+            merge_heads_fast(got, x, B, H, L, D);
+            assert_memory_equal(want, got, sizeof(float) * n);
+            split_heads_fast(got, x, B, L, H, D); /* merge(split(x)) round trip */
+            merge_heads_fast(y, got, B, H, L, D);
+            assert_memory_equal(x, y, sizeof(float) * n);
+            free(x), free(y), free(w), free(bias), free(want), free(got);
+        }
+#ifdef _OPENMP
+        omp_set_num_threads(saved);
+#endif
+    }
+    printf("    add/layer_norm/split_heads/merge_heads _fast: 5 shapes x 3 thread counts bit-identical to _ref\n");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear_fast),
         cmocka_unit_test(test_linear_fast_bf16),
         cmocka_unit_test(test_attention_fast),
         cmocka_unit_test(test_activation_fast),
+        cmocka_unit_test(test_rowwise_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
