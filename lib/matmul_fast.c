@@ -157,6 +157,8 @@ enum { KC = 256, MC = 1020 };
 /* Up to this many rows, dot products beat packing W (packing costs about as
  * much as ~30 rows of multiply-adds per weight). */
 enum { FEW_ROWS = 24 };
+/* Below this much work (floats, or multiply-adds) a parallel region costs more than it saves. */
+enum { PAR_MIN = 1 << 15 };
 
 static void gemm(float *y, const float *x, Weights W, int n, int in, int out, const Kernels *kr) {
     int MR = kr->mr, NR = kr->nr;
@@ -205,18 +207,25 @@ OMP(omp for schedule(static))
     free(xtail);
 }
 
-/* y += x W^T for a few rows (decode, short prompts): memory-bound, so split
- * W's rows across threads in contiguous chunks and read each weight once. */
+/* y += x W^T for a few rows (decode, short prompts): memory-bound, so each
+ * thread streams one contiguous, equal share of W's rows (a multiple of 4,
+ * the dots tile) and reads each weight once.  Equal shares matter: a 576-row
+ * k_proj in 64-row chunks gave one of two cores twice the work. */
 static void few_rows(float *y, const float *x, Weights W, int n, int in, int out, const Kernels *kr) {
-    int chunk = 64; /* rows of W per work item: long enough to stream, short enough to balance */
-    int nchunk = (out + chunk - 1) / chunk;
-OMP(omp parallel for schedule(static))
-    for (int c = 0; c < nchunk; c++) {
-        int o0 = c * chunk, o1 = imin(out, o0 + chunk);
-        if (W.f32)
-            kr->dots(y, out, x, n, W.f32, in, o0, o1);
-        else
-            kr->dots_bf16(y, out, x, n, W.bf16, in, o0, o1);
+OMP(omp parallel if ((int64_t)out * in >= PAR_MIN))
+    {
+        int T = 1, t = 0;
+#ifdef _OPENMP
+        T = omp_get_num_threads(), t = omp_get_thread_num();
+#endif
+        int o0 = (int)((int64_t)out * t / T) / 4 * 4;
+        int o1 = t == T - 1 ? out : (int)((int64_t)out * (t + 1) / T) / 4 * 4;
+        if (o0 < o1) {
+            if (W.f32)
+                kr->dots(y, out, x, n, W.f32, in, o0, o1);
+            else
+                kr->dots_bf16(y, out, x, n, W.bf16, in, o0, o1);
+        }
     }
 }
 
@@ -357,8 +366,6 @@ OMP(omp parallel for schedule(static) if (nchunk > 1))
 
 /* ---- row-wise ops: rows split across cores, each through the plain loop ---- */
 
-/* Below this many floats a parallel region costs more than it saves. */
-enum { PAR_MIN = 1 << 15 };
 
 void add_fast(float *y, const float *a, const float *b, int64_t n) {
     const int64_t chunk = 1 << 14;
