@@ -169,7 +169,11 @@ static void gemm(float *y, const float *x, Weights W, int n, int in, int out, co
         xtail = xcalloc((size_t)MR * in, sizeof(float));
         memcpy(xtail, x + (int64_t)nfull * MR * in, sizeof(float) * (size_t)rem * in);
     }
-    int ntile = nfull + (rem ? 1 : 0), tiles_per_block = MC / MR;
+    /* row blocks of at most MC rows, all about the same size (1024 rows are
+     * two blocks of 512, not 1020 + 4: each block re-packs every panel) */
+    int ntile = nfull + (rem ? 1 : 0), nblock = (ntile * MR + MC - 1) / MC;
+    int tiles_per_block = (ntile + nblock - 1) / nblock;
+    int64_t wsize = W.f32 ? 4 : 2; /* bytes per weight */
 OMP(omp parallel)
     {
         float *bp = xmalloc(sizeof(float) * (size_t)KC * NR);
@@ -182,7 +186,19 @@ OMP(omp for schedule(static))
                 for (int k0 = 0; k0 < in; k0 += KC) {
                     int kc = imin(KC, in - k0);
                     pack_panel(bp, W, in, out, j0, k0, kc, NR, kr);
+                    /* The weights packed next (the next KC columns of this panel,
+                     * or the next panel) come from memory: prefetch them, a share
+                     * per row tile, while the tiles below compute, so the next
+                     * pack_panel finds them in cache instead of waiting. */
+                    int pj0 = k0 + KC < in ? j0 : j0 + NR, pk0 = k0 + KC < in ? k0 + KC : 0;
+                    int prows = imin(NR, out - pj0), pkc = imin(KC, in - pk0);
+                    int64_t lines = (pkc * wsize + 63) / 64, nline = prows > 0 ? prows * lines : 0;
+                    int64_t per_tile = (nline + (t1 - t0) - 1) / (t1 - t0), next = 0;
+                    const char *wbase = (const char *)(W.f32 ? (const void *)W.f32 : (const void *)W.bf16);
                     for (int t = t0; t < t1; t++) {
+                        for (int64_t e = next + per_tile; next < e && next < nline; next++)
+                            __builtin_prefetch(wbase + ((int64_t)(pj0 + next / lines) * in + pk0) * wsize +
+                                               (next % lines) * 64);
                         int full = t < nfull;
                         const float *a = full ? x + (int64_t)t * MR * in + k0 : xtail + k0;
                         int mr = full ? MR : rem;

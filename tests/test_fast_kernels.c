@@ -65,6 +65,11 @@ static const int shapes[][3] = {
     {2, 5, 7},     {3, 17, 33},    {5, 576, 192},  {8, 768, 100},  {12, 256, 32},
     {13, 33, 65},  {24, 64, 64},   {25, 300, 1000}, {97, 1000, 31}, {197, 768, 97},
     {400, 130, 70}, {6, 1, 40},    {40, 3, 1},     {24, 70, 9},    {1100, 20, 45},
+    /* gemm row blocks (MC = 1020 rows): exactly one, just over one (two even
+     * halves), three; and the next-weights prefetch crossing KC = 256 columns
+     * and the last panel */
+    {1020, 9, 33},  {1021, 40, 70}, {1024, 257, 65}, {2041, 17, 31}, {30, 512, 64},
+    {31, 255, 33},  {26, 513, 97},
 };
 
 static void check_linear(int n, int in, int out, int bf16, double *worst) {
