@@ -117,6 +117,27 @@ int fast_num_threads(void) {
 
 static int imin(int a, int b) { return a < b ? a : b; }
 
+/* Per-thread scratch, kept and only ever grown (as encoder.c's layer scratch):
+ * a forward pass calls attention with the same sizes 12-27 times, and a fresh
+ * malloc of a large buffer is a fresh mmap whose pages fault in on first
+ * touch.  `shared` is what the calling thread allocates for the whole team;
+ * `own` is each team thread's private block (the caller is also thread 0, so
+ * it needs both).  Stays reachable until exit. */
+typedef struct {
+    float *data;
+    size_t cap;
+} Scratch;
+static _Thread_local Scratch scratch_shared, scratch_own;
+
+static float *scratch_grow(Scratch *s, size_t n) {
+    if (n > s->cap) {
+        free(s->data);
+        s->data = xmalloc(sizeof(float) * (n ? n : 1));
+        s->cap = n;
+    }
+    return s->data;
+}
+
 /* ---- linear ---- */
 
 /* Weights are f32 or bf16; everything after packing sees f32. */
@@ -303,8 +324,8 @@ void attention_fast(float *ctx, float *probs, const float *q, const float *k, co
     int kpanels = (Lk + NR - 1) / NR, ldS = kpanels * NR; /* key panels per kv head */
     int vpanels = (D + NR - 1) / NR, ldC = vpanels * NR;  /* value panels per kv head */
     int Lk1 = Lk > 0 ? Lk : 1;
-    float *kpack = xmalloc(sizeof(float) * (size_t)KVH * kpanels * D * NR);
-    float *vpack = xmalloc(sizeof(float) * (size_t)KVH * vpanels * Lk1 * NR);
+    size_t ksize = (size_t)KVH * kpanels * D * NR, vsize = (size_t)KVH * vpanels * Lk1 * NR;
+    float *kpack = scratch_grow(&scratch_shared, ksize + vsize), *vpack = kpack + ksize;
     int qblocks = (Lq + MR - 1) / MR, ntask = H * qblocks;
 OMP(omp parallel)
     {
@@ -322,15 +343,16 @@ OMP(omp for schedule(static))
             }
         }
         /* (implicit barrier: every panel is packed before any block uses it) */
-        float *S = xmalloc(sizeof(float) * (size_t)MR * ldS);
-        float *C = xmalloc(sizeof(float) * (size_t)MR * ldC);
-        float *qpad = xcalloc((size_t)MR * D, sizeof(float));
+        size_t Ssize = (size_t)MR * ldS, Csize = (size_t)MR * ldC;
+        float *S = scratch_grow(&scratch_own, Ssize + Csize + (size_t)MR * D);
+        float *C = S + Ssize, *qpad = C + Csize;
 OMP(omp for schedule(dynamic))
         for (int t = 0; t < ntask; t++) {
             int h = t / qblocks, i0 = (t % qblocks) * MR, mr = imin(MR, Lq - i0), g = h / group;
             const float *qb = q + ((int64_t)h * Lq + i0) * D;
             if (mr < MR) {
                 memcpy(qpad, qb, sizeof(float) * (size_t)mr * D);
+                memset(qpad + (size_t)mr * D, 0, sizeof(float) * (size_t)(MR - mr) * D);
                 qb = qpad;
             }
             memset(S, 0, sizeof(float) * (size_t)MR * ldS);
@@ -355,10 +377,7 @@ OMP(omp for schedule(dynamic))
                 memcpy(ctx + ((int64_t)h * Lq + i0 + r) * D, C + (size_t)r * ldC,
                        sizeof(float) * (size_t)D);
         }
-        free(S), free(C), free(qpad);
     }
-    free(kpack);
-    free(vpack);
 }
 
 /* ---- activations ---- */
