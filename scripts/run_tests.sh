@@ -7,6 +7,6 @@ for t in "$@"; do
     if "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $t"; fi
 done
 echo
-echo "test binaries: $pass passed, $fail failed"
+echo "binaries: $pass passed, $fail failed"  # one cmocka binary per tests/test_*.c
 [ -n "$failed" ] && echo "failed:$failed"
 [ "$fail" -eq 0 ]
