@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
     Image img;
     char *image_path;
     if (lesson_image(&a, &img, &image_path)) vlm_die(argv[0]);
-    printf("Image: %s (%d x %d)\n", image_path, img.width, img.height);
+    printf("Image: %s (%d x %d)\n", lesson_display_path(image_path), img.width, img.height);
     image_processor_print(&proc);
     Tensor pixel_values;
     if (image_processor_run(&proc, &img, &pixel_values, r) ||

@@ -281,7 +281,7 @@ int main(int argc, char **argv) {
     Image img;
     char *image_path;
     if (lesson_image(&a, &img, &image_path)) vlm_die(prog);
-    printf("Image: %s (%d x %d)\n", image_path, img.width, img.height);
+    printf("Image: %s (%d x %d)\n", lesson_display_path(image_path), img.width, img.height);
     if (clip_builtin || siglip_builtin)
         printf("(random weights: the percentages below show the mechanics, not real judgements)\n");
     Clip clip;

@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
     Image img;
     char *image_path;
     if (lesson_image(&a, &img, &image_path)) vlm_die(argv[0]);
-    printf("Image: %s (%d x %d), question: \"%s\"\n", image_path, img.width, img.height, question);
+    printf("Image: %s (%d x %d), question: \"%s\"\n", lesson_display_path(image_path), img.width, img.height, question);
     if (proc.do_image_splitting && !a.image_splitting) {
         /* SmolVLM's processor would also cut the image into 512 x 512 tiles, each one
          * more frame of 64 tokens; the lesson follows one frame, the global image

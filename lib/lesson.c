@@ -58,23 +58,41 @@ void lesson_args(int argc, char **argv, const char *about, LessonArgs *a) {
     }
 }
 
-char *lesson_repo_path(const char *rel) {
+/* The repository root: the executable is <repo>/build/lessons/NN_name or
+ * <repo>/build/tool; the root is the first folder above it holding data/models.
+ * "" when not found (then paths are relative to the working directory). */
+static const char *repo_root(void) {
+    static char root[PATH_MAX];
+    static int done;
+    if (done) return root;
+    done = 1;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        /* the executable is <repo>/build/lessons/NN_name or <repo>/build/tool */
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(exe, '/');
-            if (!slash) break;
-            *slash = 0;
-            char *probe = path_join(exe, "data/models");
-            int found = dir_exists(probe);
-            free(probe);
-            if (found) return path_join(exe, rel);
+    if (n <= 0) return root;
+    exe[n] = 0;
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(exe, '/');
+        if (!slash) break;
+        *slash = 0;
+        char *probe = path_join(exe, "data/models");
+        int found = dir_exists(probe);
+        free(probe);
+        if (found) {
+            snprintf(root, sizeof root, "%s", exe);
+            break;
         }
     }
-    return xstrdup(rel); /* fall back to the working directory */
+    return root;
+}
+
+char *lesson_repo_path(const char *rel) {
+    return repo_root()[0] ? path_join(repo_root(), rel) : xstrdup(rel);
+}
+
+const char *lesson_display_path(const char *path) {
+    size_t n = strlen(repo_root());
+    if (n && strncmp(path, repo_root(), n) == 0 && path[n] == '/') return path + n + 1;
+    return path;
 }
 
 char *lesson_model(const char *explicit_dir, const char *real_name, const char *builtin_name,
@@ -91,7 +109,7 @@ char *lesson_model(const char *explicit_dir, const char *real_name, const char *
     int have = file_exists(cfg);
     free(cfg);
     if (have) {
-        printf("Model: %s (the real %s checkpoint)\n", real, real_name);
+        printf("Model: %s (the real %s checkpoint)\n", lesson_display_path(real), real_name);
         return real;
     }
     free(real);
@@ -103,7 +121,7 @@ char *lesson_model(const char *explicit_dir, const char *real_name, const char *
            "       is exactly reproducible and checked against PyTorch, but the predictions are\n"
            "       meaningless. Download the real one with scripts/download_models.sh, or pass\n"
            "       --model DIR.\n",
-           dir, real_name);
+           lesson_display_path(dir), real_name);
     return dir;
 }
 

@@ -44,6 +44,9 @@ char *lesson_repo_path(const char *rel);
  * (data/images/chelsea_256x170.png).  *path gets the malloc'd path (for "Image: ..."
  * lines); -1 with an error naming the file when it cannot be read. */
 int lesson_image(const LessonArgs *a, Image *img, char **path);
+/* path without the repository root in front ("data/models/vit-tiny"), for printing:
+ * the output then reads the same on every machine.  Other paths come back unchanged. */
+const char *lesson_display_path(const char *path);
 /* "=== title ===" section header, so output reads like notebook cells. */
 void lesson_cell(const char *title);
 /* --time: print "[time] what   12.34 ms", the time since the previous lap (or since
