@@ -87,7 +87,7 @@ static void llava_contrast(const Image *img, LessonArgs *a) {
         printf("(tiny LLaVA: %s)\n", vlm_error());
     } else {
         int P = c.image_seq_len, Dv = c.vision.hidden_size, Dt = c.text.hidden_size;
-        printf("\nTiny LLaVA (%s, random weights) on the same photo:\n", dir);
+        printf("\nTiny LLaVA (%s, random weights) on the same photo:\n", lesson_display_path(dir));
         tensor_print_labeled_shape("pixel_values: ", &pv);
         printf("CLIP hidden_states[%d]: torch.Size([1, %d, %d]) (CLS + %d patches)\n",
                c.vision_feature_layer, P + 1, Dv, P);
