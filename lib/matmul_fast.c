@@ -213,13 +213,14 @@ OMP(omp for schedule(static))
                      * pack_panel finds them in cache instead of waiting. */
                     int pj0 = k0 + KC < in ? j0 : j0 + NR, pk0 = k0 + KC < in ? k0 + KC : 0;
                     int prows = imin(NR, out - pj0), pkc = imin(KC, in - pk0);
-                    int64_t lines = (pkc * wsize + 63) / 64, nline = prows > 0 ? prows * lines : 0;
-                    int64_t per_tile = (nline + (t1 - t0) - 1) / (t1 - t0), next = 0;
+                    int lines = (int)((pkc * wsize + 63) / 64), nline = prows > 0 ? prows * lines : 0;
+                    int per_tile = (nline + (t1 - t0) - 1) / (t1 - t0), prow = 0, pline = 0;
                     const char *wbase = (const char *)(W.f32 ? (const void *)W.f32 : (const void *)W.bf16);
                     for (int t = t0; t < t1; t++) {
-                        for (int64_t e = next + per_tile; next < e && next < nline; next++)
-                            __builtin_prefetch(wbase + ((int64_t)(pj0 + next / lines) * in + pk0) * wsize +
-                                               (next % lines) * 64);
+                        for (int c = 0; c < per_tile && prow < prows; c++) {
+                            __builtin_prefetch(wbase + ((int64_t)(pj0 + prow) * in + pk0) * wsize + pline * 64);
+                            if (++pline == lines) pline = 0, prow++;
+                        }
                         int full = t < nfull;
                         const float *a = full ? x + (int64_t)t * MR * in + k0 : xtail + k0;
                         int mr = full ? MR : rem;
