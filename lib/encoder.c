@@ -59,26 +59,14 @@ int encoder_layers_load(EncoderLayer **layers, int n, SafeTensors *st, const cha
  * A tower calls the layer 12-27 times per image with the same sizes; a fresh
  * malloc of each buffer was a fresh mmap whose pages fault in on first touch
  * (~8% of a ViT forward).  Stays reachable until exit. */
-static _Thread_local struct {
-    float *data;
-    size_t cap;
-} scratch;
-
-static float *scratch_floats(size_t n) {
-    if (n > scratch.cap) {
-        free(scratch.data);
-        scratch.data = xmalloc(sizeof(float) * n);
-        scratch.cap = n;
-    }
-    return scratch.data;
-}
+static _Thread_local Scratch scratch;
 
 void encoder_layer_forward(const EncoderLayer *l, const EncoderConfig *c, float *x, int B, int L,
                            const int64_t *key_mask, int causal, Recorder *rec, const char *tag,
                            int i) {
     int H = c->hidden, I = c->intermediate, nh = c->heads, D = H / nh, N = B * L;
     size_t nH = (size_t)N * H, nI = (size_t)N * I, nP = rec ? (size_t)B * nh * L * L : 0;
-    float *h = scratch_floats(6 * nH + nI + nP);
+    float *h = scratch_reserve(&scratch, sizeof(float) * (6 * nH + nI + nP));
     float *flat = h + nH, *q = flat + nH, *k = q + nH, *v = k + nH, *ctx = v + nH, *mlp = ctx + nH;
     float *probs = rec ? mlp + nI : NULL;
     int64_t s3[3] = {B, L, H}, s4[4] = {B, nh, L, D}, sp[4] = {B, nh, L, L}, si[3] = {B, L, I};

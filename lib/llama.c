@@ -144,20 +144,21 @@ int llama_forward(const Llama *m, float *x, int B, int L, const int64_t *attenti
         return vlm_fail("sequence of %d tokens exceeds max_position_embeddings (%d)", Lk,
                         c->max_position_embeddings);
 
-    /* scratch buffers */
-    float *h = xmalloc(sizeof(float) * (size_t)N * H);
-    float *qf = xmalloc(sizeof(float) * (size_t)N * nh * D);   /* [B, L, nh*D] */
-    float *kf = xmalloc(sizeof(float) * (size_t)N * nkv * D);
-    float *vf = xmalloc(sizeof(float) * (size_t)N * nkv * D);
-    float *q = xmalloc(sizeof(float) * (size_t)N * nh * D);    /* [B, nh, L, D] */
-    float *k = xmalloc(sizeof(float) * (size_t)N * nkv * D);
-    float *v = xmalloc(sizeof(float) * (size_t)N * nkv * D);
-    float *ctx = xmalloc(sizeof(float) * (size_t)N * nh * D);
-    float *probs = rec ? xmalloc(sizeof(float) * (size_t)B * nh * L * Lk) : NULL;
-    float *gate = xmalloc(sizeof(float) * (size_t)N * I);
-    float *up = xmalloc(sizeof(float) * (size_t)N * I);
-    int64_t *pos = xmalloc(sizeof(int64_t) * (size_t)L);
-    int64_t *key_mask = attention_mask ? xmalloc(sizeof(int64_t) * (size_t)Lk) : NULL;
+    /* scratch buffers, carved from one grow-only block: a decode step allocates nothing */
+    static _Thread_local Scratch scratch;
+    size_t nH = (size_t)N * H, nQ = (size_t)N * nh * D, nKV = (size_t)N * nkv * D, nI = (size_t)N * I;
+    size_t nP = rec ? (size_t)B * nh * L * Lk : 0;
+    size_t nfloat = nH + 3 * nQ + 4 * nKV + 2 * nI + nP;
+    int64_t *pos = scratch_reserve(&scratch, sizeof(int64_t) * ((size_t)L + Lk) + sizeof(float) * nfloat);
+    int64_t *key_mask = attention_mask ? pos + L : NULL;
+    float *h = (float *)(pos + L + Lk);
+    float *qf = h + nH;             /* [B, L, nh*D] */
+    float *q = qf + nQ;             /* [B, nh, L, D] */
+    float *ctx = q + nQ;
+    float *kf = ctx + nQ, *vf = kf + nKV; /* [B, L, nkv*D] */
+    float *k = vf + nKV, *v = k + nKV;    /* [B, nkv, L, D] */
+    float *gate = v + nKV, *up = gate + nI;
+    float *probs = rec ? up + nI : NULL;
     for (int l = 0; l < L; l++) pos[l] = past + l; /* HF: past_len + arange(L), also for padded rows */
 
     int64_t sh[4];
@@ -236,8 +237,6 @@ int llama_forward(const Llama *m, float *x, int B, int L, const int64_t *attenti
 #undef SHAPE3
 #undef SHAPE4
     if (cache) cache->len = Lk;
-    free(h), free(qf), free(kf), free(vf), free(q), free(k), free(v), free(ctx), free(probs);
-    free(gate), free(up), free(pos), free(key_mask);
     return 0;
 }
 

@@ -51,6 +51,17 @@ void *xrealloc(void *p, size_t n) {
     return q;
 }
 
+void *scratch_reserve(Scratch *s, size_t bytes) {
+    if (bytes > s->cap) {
+        free(s->data);
+        size_t rounded = (bytes + 63) / 64 * 64;
+        s->data = aligned_alloc(64, rounded);
+        if (!s->data) out_of_memory(rounded);
+        s->cap = rounded;
+    }
+    return s->data;
+}
+
 char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
 
 char *xstrndup(const char *s, size_t n) {

@@ -30,6 +30,17 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a freshly allocated string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A grow-only buffer reused across calls: a module keeps one (per thread) for the
+ * scratch space of a forward pass, so decoding token after token, or running layer
+ * after layer, allocates nothing once the first call has sized it.  Never shrinks;
+ * stays reachable until exit. */
+typedef struct {
+    void *data;
+    size_t cap;
+} Scratch;
+/* At least `bytes` bytes (old contents not kept), 64-byte aligned. */
+void *scratch_reserve(Scratch *s, size_t bytes);
+
 /* a*b and a+b into *out; return 0, or -1 on size_t overflow. */
 int mul_overflow_size(size_t a, size_t b, size_t *out);
 int add_overflow_size(size_t a, size_t b, size_t *out);
