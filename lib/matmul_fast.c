@@ -120,16 +120,17 @@ static int imin(int a, int b) { return a < b ? a : b; }
 /* Per-thread scratch, kept and only ever grown (as encoder.c's layer scratch):
  * a forward pass calls attention with the same sizes 12-27 times, and a fresh
  * malloc of a large buffer is a fresh mmap whose pages fault in on first
- * touch.  `shared` is what the calling thread allocates for the whole team;
+ * touch.  gemm() uses them too (never at the same time as attention).
+ * `shared` is what the calling thread allocates for the whole team;
  * `own` is each team thread's private block (the caller is also thread 0, so
  * it needs both).  Stays reachable until exit. */
 typedef struct {
     float *data;
     size_t cap;
-} Scratch;
-static _Thread_local Scratch scratch_shared, scratch_own;
+} FastScratch;
+static _Thread_local FastScratch scratch_shared, scratch_own;
 
-static float *scratch_grow(Scratch *s, size_t n) {
+static float *scratch_grow(FastScratch *s, size_t n) {
     if (n > s->cap) {
         free(s->data);
         s->data = xmalloc(sizeof(float) * (n ? n : 1));
@@ -187,8 +188,9 @@ static void gemm(float *y, const float *x, Weights W, int n, int in, int out, co
     /* the last, partial row tile: copied into MR zero-padded rows */
     float *xtail = NULL;
     if (rem) {
-        xtail = xcalloc((size_t)MR * in, sizeof(float));
+        xtail = scratch_grow(&scratch_shared, (size_t)MR * in);
         memcpy(xtail, x + (int64_t)nfull * MR * in, sizeof(float) * (size_t)rem * in);
+        memset(xtail + (size_t)rem * in, 0, sizeof(float) * (size_t)(MR - rem) * in);
     }
     /* row blocks of at most MC rows, all about the same size (1024 rows are
      * two blocks of 512, not 1020 + 4: each block re-packs every panel) */
@@ -197,7 +199,7 @@ static void gemm(float *y, const float *x, Weights W, int n, int in, int out, co
     int64_t wsize = W.f32 ? 4 : 2; /* bytes per weight */
 OMP(omp parallel)
     {
-        float *bp = xmalloc(sizeof(float) * (size_t)KC * NR);
+        float *bp = scratch_grow(&scratch_own, (size_t)KC * NR);
         float tile[MR_MAX * NR_MAX];
         for (int t0 = 0; t0 < ntile; t0 += tiles_per_block) {
             int t1 = imin(ntile, t0 + tiles_per_block);
@@ -240,9 +242,7 @@ OMP(omp for schedule(static))
                 }
             }
         }
-        free(bp);
     }
-    free(xtail);
 }
 
 /* y += x W^T for a few rows (decode, short prompts): memory-bound, so each
