@@ -13,6 +13,7 @@
 #include "matmul_fast.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,14 +124,36 @@ static int imin(int a, int b) { return a < b ? a : b; }
  * touch.  gemm() uses them too (never at the same time as attention).
  * `shared` is what the calling thread allocates for the whole team;
  * `own` is each team thread's private block (the caller is also thread 0, so
- * it needs both).  Stays reachable until exit. */
+ * it needs both).  OpenMP ends worker threads when a team shrinks
+ * (omp_set_num_threads), so a thread-exit destructor (a pthread key) frees
+ * them; a live thread's blocks stay reachable until exit. */
 typedef struct {
     float *data;
     size_t cap;
 } FastScratch;
-static _Thread_local FastScratch scratch_shared, scratch_own;
+static _Thread_local struct {
+    FastScratch shared, own;
+    int registered;
+} scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok; /* without a key the blocks just stay until exit */
+
+static void scratch_free(void *p) {
+    (void)p; /* = &scratch of the exiting thread, still valid here */
+    free(scratch.shared.data), free(scratch.own.data);
+    scratch.shared = scratch.own = (FastScratch){NULL, 0};
+}
+static void scratch_key_create(void) {
+    scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
 
 static float *scratch_grow(FastScratch *s, size_t n) {
+    if (!scratch.registered) {
+        pthread_once(&scratch_once, scratch_key_create);
+        if (scratch_key_ok) pthread_setspecific(scratch_key, &scratch); /* non-NULL: the destructor runs */
+        scratch.registered = 1;
+    }
     if (n > s->cap) {
         free(s->data);
         s->data = xmalloc(sizeof(float) * (n ? n : 1));
@@ -188,7 +211,7 @@ static void gemm(float *y, const float *x, Weights W, int n, int in, int out, co
     /* the last, partial row tile: copied into MR zero-padded rows */
     float *xtail = NULL;
     if (rem) {
-        xtail = scratch_grow(&scratch_shared, (size_t)MR * in);
+        xtail = scratch_grow(&scratch.shared, (size_t)MR * in);
         memcpy(xtail, x + (int64_t)nfull * MR * in, sizeof(float) * (size_t)rem * in);
         memset(xtail + (size_t)rem * in, 0, sizeof(float) * (size_t)(MR - rem) * in);
     }
@@ -199,7 +222,7 @@ static void gemm(float *y, const float *x, Weights W, int n, int in, int out, co
     int64_t wsize = W.f32 ? 4 : 2; /* bytes per weight */
 OMP(omp parallel)
     {
-        float *bp = scratch_grow(&scratch_own, (size_t)KC * NR);
+        float *bp = scratch_grow(&scratch.own, (size_t)KC * NR);
         float tile[MR_MAX * NR_MAX];
         for (int t0 = 0; t0 < ntile; t0 += tiles_per_block) {
             int t1 = imin(ntile, t0 + tiles_per_block);
@@ -326,7 +349,7 @@ void attention_fast(float *ctx, float *probs, const float *q, const float *k, co
     int vpanels = (D + NR - 1) / NR, ldC = vpanels * NR;  /* value panels per kv head */
     int Lk1 = Lk > 0 ? Lk : 1;
     size_t ksize = (size_t)KVH * kpanels * D * NR, vsize = (size_t)KVH * vpanels * Lk1 * NR;
-    float *kpack = scratch_grow(&scratch_shared, ksize + vsize), *vpack = kpack + ksize;
+    float *kpack = scratch_grow(&scratch.shared, ksize + vsize), *vpack = kpack + ksize;
     int qblocks = (Lq + MR - 1) / MR, ntask = H * qblocks;
 OMP(omp parallel)
     {
@@ -345,7 +368,7 @@ OMP(omp for schedule(static))
         }
         /* (implicit barrier: every panel is packed before any block uses it) */
         size_t Ssize = (size_t)MR * ldS, Csize = (size_t)MR * ldC;
-        float *S = scratch_grow(&scratch_own, Ssize + Csize + (size_t)MR * D);
+        float *S = scratch_grow(&scratch.own, Ssize + Csize + (size_t)MR * D);
         float *C = S + Ssize, *qpad = C + Csize;
 OMP(omp for schedule(dynamic))
         for (int t = 0; t < ntask; t++) {
