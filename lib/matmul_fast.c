@@ -127,12 +127,8 @@ static int imin(int a, int b) { return a < b ? a : b; }
  * it needs both).  OpenMP ends worker threads when a team shrinks
  * (omp_set_num_threads), so a thread-exit destructor (a pthread key) frees
  * them; a live thread's blocks stay reachable until exit. */
-typedef struct {
-    float *data;
-    size_t cap;
-} FastScratch;
 static _Thread_local struct {
-    FastScratch shared, own;
+    Scratch shared, own; /* util.h's grow-only buffer */
     int registered;
 } scratch;
 static pthread_key_t scratch_key;
@@ -142,24 +138,19 @@ static int scratch_key_ok; /* without a key the blocks just stay until exit */
 static void scratch_free(void *p) {
     (void)p; /* = &scratch of the exiting thread, still valid here */
     free(scratch.shared.data), free(scratch.own.data);
-    scratch.shared = scratch.own = (FastScratch){NULL, 0};
+    scratch.shared = scratch.own = (Scratch){NULL, 0};
 }
 static void scratch_key_create(void) {
     scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
 }
 
-static float *scratch_grow(FastScratch *s, size_t n) {
+static float *scratch_grow(Scratch *s, size_t n) {
     if (!scratch.registered) {
         pthread_once(&scratch_once, scratch_key_create);
         if (scratch_key_ok) pthread_setspecific(scratch_key, &scratch); /* non-NULL: the destructor runs */
         scratch.registered = 1;
     }
-    if (n > s->cap) {
-        free(s->data);
-        s->data = xmalloc(sizeof(float) * (n ? n : 1));
-        s->cap = n;
-    }
-    return s->data;
+    return scratch_reserve(s, sizeof(float) * (n ? n : 1));
 }
 
 /* ---- linear ---- */
