@@ -44,4 +44,49 @@ static inline void fuzz_tokenizer_exercise(const Tokenizer *t, const uint8_t *da
     free(text);
 }
 
+/* The body of a harness for a tokenizer kind whose folder holds two files (CLIP:
+ * vocab.json + merges.txt; WordPiece: vocab.txt + tokenizer_config.json).  Each
+ * input is used three ways: as text for the built-in tokenizer in `builtin`; as
+ * file_a beside the built-in file_b; as file_b beside the built-in file_a.  Each
+ * folder that opens is exercised on `text`. */
+typedef int (*TokenizerOpenFn)(const char *dir, Tokenizer *t);
+
+static inline void fuzz_open_and_encode(TokenizerOpenFn open_fn, const char *dir, const char *text) {
+    Tokenizer t;
+    if (open_fn(dir, &t) == 0) {
+        fuzz_tokenizer_exercise(&t, (const uint8_t *)text, strlen(text));
+        tokenizer_close(&t);
+    }
+}
+
+static inline void fuzz_tokenizer_two_files(TokenizerOpenFn open_fn, const char *builtin,
+                                            const char *file_a, const char *file_b, const char *text,
+                                            const uint8_t *data, size_t size) {
+    static Tokenizer fixed; /* one harness per binary: one built-in tokenizer */
+    static int init;
+    char from[512], to[64];
+    if (!init) {
+        if (open_fn(builtin, &fixed)) {
+            fprintf(stderr, "fuzz: %s\n", vlm_error());
+            abort();
+        }
+        fuzz_subdir("a"); /* folder a: the fuzzed file_a beside the real file_b */
+        snprintf(from, sizeof from, "%s/%s", builtin, file_b);
+        snprintf(to, sizeof to, "a/%s", file_b);
+        fuzz_copy(from, to);
+        fuzz_subdir("b"); /* folder b: the real file_a beside the fuzzed file_b */
+        snprintf(from, sizeof from, "%s/%s", builtin, file_a);
+        snprintf(to, sizeof to, "b/%s", file_a);
+        fuzz_copy(from, to);
+        init = 1;
+    }
+    fuzz_tokenizer_exercise(&fixed, data, size);
+    snprintf(to, sizeof to, "a/%s", file_a);
+    fuzz_write(to, data, size);
+    fuzz_open_and_encode(open_fn, fuzz_subdir("a"), text);
+    snprintf(to, sizeof to, "b/%s", file_b);
+    fuzz_write(to, data, size);
+    fuzz_open_and_encode(open_fn, fuzz_subdir("b"), text);
+}
+
 #endif
