@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "safetensors.h"
+
 /* A per-process scratch folder, created once. */
 static inline const char *fuzz_dir(void) {
     static char dir[64];
@@ -73,6 +75,17 @@ static inline const char *fuzz_subdir(const char *sub) {
     snprintf(path, sizeof path, "%s/%s", fuzz_dir(), sub);
     mkdir(path, 0700);
     return path;
+}
+
+/* Write a valid one-tensor .safetensors file into the scratch folder: `tensor`,
+ * F32 [2] = {0, 1} (what the harnesses need beside a fuzzed manifest or index). */
+static inline void fuzz_write_tiny_safetensors(const char *file, const char *tensor) {
+    float v[2] = {0, 1};
+    int64_t shape[1] = {2};
+    Tensor t = tensor_wrap(DT_F32, v, 1, shape);
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", fuzz_dir(), file);
+    if (st_write(path, 1, &tensor, &t)) abort();
 }
 
 #endif
